@@ -1,0 +1,53 @@
+# hpcglass: set-up, tests and demo on a Debian bookworm machine.
+# `make setup` is idempotent: a second run only checks and changes nothing.
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+NP        ?= 2
+PETSC_PY  := /usr/lib/petscdir/petsc3.18/x86_64-linux-gnu-real/lib/python3/dist-packages
+SLEPC_PY  := /usr/lib/slepcdir/slepc3.18/x86_64-linux-gnu-real/lib/python3/dist-packages
+DEB_PKGS  := python3-petsc4py python3-slepc4py python3-mpi4py python3-h5py-mpi python3-numpy \
+             python3-scipy python3-numba python3-matplotlib python3-yaml python3-pytest \
+             python3-venv python3-setuptools python3-wheel openmpi-bin
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# OpenMPI refuses to run as root without these; harmless otherwise.
+export OMPI_ALLOW_RUN_AS_ROOT=1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+.PHONY: setup debs venv test test-fast demo bench clean
+
+setup: debs venv
+
+debs:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "Debian packages: all present"; fi
+
+venv: $(VENV)/.hpcglass-installed
+
+$(VENV)/.hpcglass-installed: setup.cfg pyproject.toml
+	[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	printf '%s\n%s\n' $(PETSC_PY) $(SLEPC_PY) > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/hpcglass-petsc.pth
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m hpcglass.cli info
+	touch $@
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+demo: setup
+	mkdir -p runs out
+	$(VENV)/bin/mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/demo.yaml --out runs/demo.h5 --overwrite 2>/dev/null || \
+	  mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/demo.yaml --out runs/demo.h5 --overwrite
+	$(PY) -m analysis runs/demo.h5 --plots out/demo
+
+bench: setup
+	$(PY) bench/lattice.py
+
+clean:
+	rm -rf $(VENV) runs out *.egg-info

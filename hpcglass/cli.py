@@ -1,0 +1,223 @@
+"""Command line: `hpcglass run|validate|info`.
+
+    hpcglass run INPUT.yaml [--out PATH] [--resume | --overwrite] [-- PETSC_OPTIONS...]
+    hpcglass validate INPUT.yaml [...]
+    hpcglass info
+
+Under mpirun every rank runs this same entry point.  Rank 0 reads the input and broadcasts the
+text; every rank validates it and reaches the same verdict, so a bad input exits on all ranks
+with status 2 before any computation and without a collective left waiting.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One thread per rank is the HPC norm; hidden BLAS/numba threads would fight MPI for the cores.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+# Debian's h5py picks its serial build unless a launcher variable is set, and srun sets none.
+os.environ.setdefault("H5PY_ALWAYS_USE_MPI", "1")
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+
+EXIT_BAD_INPUT = 2
+EXIT_FATAL = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hpcglass", description="Force-dipole responses in computer glasses (MPI batch).")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run (or --resume) the tasks of an input file; PETSc options may follow '--'")
+    run.add_argument("input", help="YAML input file (see docs/inputs.md)")
+    run.add_argument("--out", help="run file to write (default: run.output of the input, else runs/<stem>.h5)")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true", help="finish an interrupted run: only unfinished tasks are done")
+    mode.add_argument("--overwrite", action="store_true", help="discard an earlier run file and its parts")
+    val = sub.add_parser("validate", help="check input files and print their task counts")
+    val.add_argument("inputs", nargs="+")
+    sub.add_parser("info", help="versions of the stack and the MPI size")
+    return p
+
+
+def _split_petsc(argv: list[str]) -> tuple[list[str], list[str]]:
+    if "--" in argv:
+        k = argv.index("--")
+        return argv[:k], argv[k + 1:]
+    return argv, []
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, petsc_args = _split_petsc(argv)
+    args = _parser().parse_args(ours)
+    if args.command == "validate":
+        return _validate(args.inputs)
+    if args.command == "info":
+        return _info()
+    return _run(args, petsc_args)
+
+
+def _validate(paths: list[str]) -> int:
+    from .config import ConfigError, parse_config
+    from .tasks import expand
+
+    status = 0
+    for path in paths:
+        try:
+            with open(path) as fh:
+                cfg = parse_config(fh.read(), path)
+            tasks = expand(cfg)
+            print(f"{path}: ok: {len(cfg.ensembles)} ensembles, {len(tasks)} tasks, output {cfg.output}")
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+    return status
+
+
+def _info() -> int:
+    from mpi4py import MPI
+
+    from .provenance import git_commit, library_versions
+
+    comm = MPI.COMM_WORLD
+    if comm.Get_rank() == 0:
+        versions = library_versions()
+        print(f"hpcglass {versions['hpcglass']} (commit {git_commit()})")
+        print(f"python {platform.python_version()} at {sys.executable}")
+        for k, v in versions.items():
+            print(f"  {k:12s} {v}")
+        print(f"MPI size {comm.Get_size()}, thread level {MPI.Query_thread()}")
+    return 0
+
+
+def _run(args, petsc_args: list[str]) -> int:
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    rank = comm.Get_rank()
+    # Phase 1: input.  Errors are user errors: every rank exits 2, rank 0 prints the message.
+    text = err = None
+    if rank == 0:
+        try:
+            with open(args.input) as fh:
+                text = fh.read()
+        except OSError as exc:
+            err = f"{args.input}: cannot read: {exc.strerror}"
+    text, err = comm.bcast((text, err), root=0)
+    if err is None:
+        from .config import ConfigError, parse_config
+
+        try:
+            config = parse_config(text, args.input, output=args.out)
+        except ConfigError as exc:
+            err = str(exc)
+    if err is not None:
+        if rank == 0:
+            print(f"error: {err}", file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    try:
+        return _run_config(comm, config, args, petsc_args)
+    except Exception:
+        # Not a task failure (those are contained in the driver): shards or the run file are
+        # unusable. Abort the whole job rather than leave other ranks in a collective.
+        print(f"[hpcglass] rank {rank}: fatal error, aborting all ranks", file=sys.stderr, flush=True)
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
+        comm.Abort(EXIT_FATAL)
+        return EXIT_FATAL
+
+
+def _run_config(comm, config, args, petsc_args: list[str]) -> int:
+    from . import store
+    from .config import ensemble_params
+    from .driver import Progress, run_tasks
+    from .provenance import git_commit, library_versions
+    from .tasks import expand
+    from .workflows import KINDS, run_task
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    tasks = expand(config)
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    prep = None
+    if rank == 0:
+        try:
+            prep = store.prepare(config.output, config.text, config.text_sha256, len(tasks), args.resume, args.overwrite)
+        except (store.StoreError, OSError) as exc:
+            prep = str(exc)
+    prep = comm.bcast(prep, root=0)
+    if isinstance(prep, str):
+        if rank == 0:
+            print(f"error: {prep}", file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    attempt, finished = prep
+    finished = set(finished)
+    pending = [t for t in tasks if t.index not in finished]
+    if petsc_args or config.petsc_options:
+        from .petsc_setup import init
+
+        init(petsc_args, dict(config.petsc_options))
+    if rank == 0:
+        print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {len(config.ensembles)} ensembles on {size} ranks;"
+              f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}); output {config.output}",
+              flush=True)
+    parts = store.parts_dir_for(config.output)
+    writer = store.ShardWriter(parts, attempt, rank)
+    progress = Progress(total=len(tasks), already=len(finished), interval=config.progress_seconds) if rank == 0 else None
+    try:
+        run_tasks(comm, pending, lambda t: run_task(t, config.seed), writer.write, progress)
+    finally:
+        writer.close()
+    comm.Barrier()
+    records = store.scan_parts(parts) if rank == 0 else None
+    records = comm.bcast(records, root=0)
+    missing = [t.index for t in tasks if t.index not in records]
+    if missing:
+        raise RuntimeError(f"tasks {missing[:10]} have no record in {parts}")
+    provenance = None
+    if rank == 0:
+        provenance = {
+            "hpcglass_version": library_versions()["hpcglass"],
+            "git_commit": git_commit(),
+            "input_path": os.path.abspath(config.path),
+            "input_yaml": config.text,
+            "input_sha256": config.text_sha256,
+            "root_seed": config.seed,
+            "n_ranks": size,
+            "attempts": attempt + 1,
+            "started": started,
+            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "host": platform.node(),
+            "command": " ".join(sys.argv),
+            "petsc_options": json.dumps(dict(config.petsc_options) | {"argv": petsc_args}),
+            "libraries": json.dumps(library_versions()),
+        }
+    provenance = comm.bcast(provenance, root=0)
+    ens_attrs = {e.name: {"kind": e.kind, "params": json.dumps(ensemble_params(e), sort_keys=True)}
+                 for e in config.ensembles}
+    store.gather(comm, config.output, tasks, records, KINDS, provenance, ens_attrs)
+    if rank == 0:
+        failed = [r for r in records.values() if r.status != store.STATUS_DONE]
+        reasons: dict[str, int] = {}
+        for r in failed:
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+        print(f"[hpcglass] wrote {config.output}: {len(tasks) - len(failed)} tasks done, {len(failed)} failed", flush=True)
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"[hpcglass]   {n} x {reason}", flush=True)
+        import shutil
+
+        shutil.rmtree(parts)
+    comm.Barrier()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

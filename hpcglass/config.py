@@ -1,0 +1,218 @@
+"""YAML input -> validated, frozen configuration objects.
+
+Every error names the file, the key (as a path such as ``ensembles[1].L``), the value found
+and what was expected, and is raised before any computation starts.  Validation is a pure
+function of the input text, so every MPI rank reaches the same verdict on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import yaml
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """Invalid input file; the message is meant for the user as it stands."""
+
+
+def _spec(expected: str, check: Callable[[Any], bool] | None = None, doc: str = "") -> dict:
+    return {"expected": expected, "check": check, "doc": doc}
+
+
+def _odd_at_least_3(v: int) -> bool:
+    return v >= 3 and v % 2 == 1
+
+
+@dataclass(frozen=True)
+class LatticeEnsemble:
+    """An ensemble of lattice-model realizations (paper Sec. III C).
+
+    The ``realizations`` are split into tasks of at most ``batch`` realizations each; every task
+    draws from its own seed, so the result does not depend on the number of ranks.
+    """
+
+    name: str
+    kind: str
+    d: int = field(metadata=_spec("an integer >= 1", lambda v: v >= 1, "lattice dimension"))
+    L: int = field(metadata=_spec("an odd integer >= 3", _odd_at_least_3, "lattice side (sites per axis)"))
+    realizations: int = field(metadata=_spec("an integer >= 1", lambda v: v >= 1, "number of kappa values"))
+    batch: int = field(
+        default=100_000, metadata=_spec("an integer >= 1", lambda v: v >= 1, "realizations per task")
+    )
+    hist_min: float = field(
+        default=1e-9,
+        metadata=_spec("a number in (0, 1)", lambda v: 0 < v < 1, "lowest edge of the stored log histogram"),
+    )
+    hist_bins_per_decade: int = field(
+        default=20, metadata=_spec("an integer in [1, 1000]", lambda v: 1 <= v <= 1000, "histogram resolution")
+    )
+
+
+ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated run: the run-wide settings plus the ensembles, in input order."""
+
+    path: str
+    text: str
+    seed: int
+    output: str
+    name: str
+    progress_seconds: float
+    petsc_options: tuple[tuple[str, str], ...]
+    ensembles: tuple
+
+    @property
+    def text_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+_RUN_FIELDS: dict[str, tuple[type, Any, dict]] = {
+    "seed": (int, None, _spec("an integer >= 0", lambda v: 0 <= v < 2**63, "root seed of every random number")),
+    "name": (str, "", _spec("a string", None, "free-form run label")),
+    "output": (str, "", _spec("a file path", lambda v: len(v) > 0, "run file (default runs/<input stem>.h5)")),
+    "progress_seconds": (
+        float,
+        10.0,
+        _spec("a number > 0", lambda v: v > 0, "seconds between progress lines"),
+    ),
+    "petsc_options": (dict, None, _spec("a mapping of PETSc option names to values", None, "")),
+}
+
+
+def _fail(path: str, key: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(f"{path}: {key} = {value!r}: expected {expected}")
+
+
+def _coerce(path: str, key: str, value: Any, typ: type, expected: str) -> Any:
+    """Type-check one scalar; YAML 1.1 reads ``1e-3`` as a string, so floats also accept numeric strings."""
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(path, key, value, expected)
+        return value
+    if typ is float:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise _fail(path, key, value, expected) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise _fail(path, key, value, expected)
+        return float(value)
+    if not isinstance(value, typ):
+        raise _fail(path, key, value, expected)
+    return value
+
+
+def _check_keys(path: str, where: str, mapping: Mapping, allowed) -> None:
+    unknown = sorted(set(mapping) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"{path}: {where}{unknown[0]}: unknown key; allowed keys here are {', '.join(sorted(allowed))}"
+        )
+
+
+def _ensemble(path: str, i: int, raw: Any):
+    where = f"ensembles[{i}]"
+    if not isinstance(raw, Mapping):
+        raise _fail(path, where, raw, "a mapping with at least 'name' and 'kind'")
+    for key in ("name", "kind"):
+        if key not in raw:
+            raise ConfigError(f"{path}: {where}.{key}: missing required key")
+    kind = raw["kind"]
+    if kind not in ENSEMBLE_KINDS:
+        raise _fail(path, f"{where}.kind", kind, f"one of {', '.join(sorted(ENSEMBLE_KINDS))}")
+    name = raw["name"]
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise _fail(path, f"{where}.name", name, "a name of letters, digits, '_', '.', '-' starting with a letter")
+    cls = ENSEMBLE_KINDS[kind]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _check_keys(path, f"{where}.", raw, fields)
+    values = {"name": name, "kind": kind}
+    for fname, f in fields.items():
+        if fname in values:
+            continue
+        key = f"{where}.{fname}"
+        meta = f.metadata
+        if fname not in raw:
+            if f.default is dataclasses.MISSING:
+                raise ConfigError(f"{path}: {key}: missing required key ({meta['expected']}: {meta['doc']})")
+            values[fname] = f.default
+            continue
+        typ = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str}[f.type]
+        value = _coerce(path, key, raw[fname], typ, meta["expected"])
+        if meta["check"] is not None and not meta["check"](value):
+            raise _fail(path, key, value, meta["expected"])
+        values[fname] = value
+    return cls(**values)
+
+
+def parse_config(text: str, path: str = "<input>", output: str | None = None) -> RunConfig:
+    """Validate the text of a YAML input file.
+
+    ``path`` is used in messages and for the default output name; ``output`` (from the command
+    line) overrides ``run.output``.  Raises ConfigError with a user-facing message.
+    """
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, Mapping):
+        raise ConfigError(f"{path}: expected a mapping with keys 'run' and 'ensembles' at the top level")
+    _check_keys(path, "", doc, ("run", "ensembles"))
+    run = doc.get("run")
+    if not isinstance(run, Mapping):
+        raise _fail(path, "run", run, "a mapping with at least 'seed'")
+    _check_keys(path, "run.", run, _RUN_FIELDS)
+    settings: dict[str, Any] = {}
+    for key, (typ, default, meta) in _RUN_FIELDS.items():
+        if key not in run:
+            if default is None and key == "seed":
+                raise ConfigError(f"{path}: run.seed: missing required key ({meta['expected']})")
+            settings[key] = default
+            continue
+        value = _coerce(path, f"run.{key}", run[key], typ, meta["expected"])
+        if meta["check"] is not None and not meta["check"](value):
+            raise _fail(path, f"run.{key}", value, meta["expected"])
+        settings[key] = value
+    petsc = settings["petsc_options"] or {}
+    for k, v in petsc.items():
+        if not isinstance(k, str) or not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", k):
+            raise _fail(path, f"run.petsc_options.{k}", k, "an option name without the leading '-'")
+        if isinstance(v, (dict, list)):
+            raise _fail(path, f"run.petsc_options.{k}", v, "a scalar value")
+    raw_ens = doc.get("ensembles")
+    if not isinstance(raw_ens, list) or not raw_ens:
+        raise _fail(path, "ensembles", raw_ens, "a non-empty list of ensembles")
+    ensembles = tuple(_ensemble(path, i, e) for i, e in enumerate(raw_ens))
+    names = [e.name for e in ensembles]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            raise _fail(path, f"ensembles[{i}].name", n, "a name not used by another ensemble")
+    stem = re.sub(r"\.ya?ml$", "", path.replace("\\", "/").split("/")[-1]) or "run"
+    out = output or settings["output"] or f"runs/{stem}.h5"
+    return RunConfig(
+        path=path,
+        text=text,
+        seed=settings["seed"],
+        output=out,
+        name=settings["name"] or stem,
+        progress_seconds=settings["progress_seconds"],
+        petsc_options=tuple(sorted((k, "" if v is None else str(v)) for k, v in petsc.items())),
+        ensembles=ensembles,
+    )
+
+
+def ensemble_params(ens) -> dict:
+    """The ensemble's validated parameters as a plain dict (stored as JSON in the run file)."""
+    return dataclasses.asdict(ens)

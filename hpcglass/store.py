@@ -1,0 +1,310 @@
+"""Per-rank shard files, restart bookkeeping, and the collective parallel-HDF5 gather.
+
+While a run is going, results live next to the run file in ``<output>.parts/``:
+
+* ``input.yaml``   the exact input text (a resume must use the same text);
+* ``manifest.json`` number of tasks, input hash, attempts;
+* ``attempt-AAA.rank-RRRRR.rec`` one append-only shard per rank and attempt.
+
+A shard is a sequence of records, each flushed and fsync'ed as soon as its task ends, so a
+killed job loses at most the tasks that were running.  A record is::
+
+    b"HGR1" | uint32 meta_len | uint64 payload_len | uint32 crc(meta) | uint32 crc(payload) | meta | payload
+
+with ``meta`` a JSON header (task index, status, wall time, reason, field dtypes and shapes)
+and ``payload`` the raw C-ordered bytes of the fields in header order.  A truncated tail (the
+record being written when the job died) is detected by its lengths/CRC and ignored.
+
+At the end all ranks open one HDF5 file with ``driver='mpio'``, create every dataset
+collectively in a fixed order, and each rank writes the rows of the tasks it is assigned with
+independent I/O (collective writes can deadlock on zero-row ranks, see docs/output.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+_MAGIC = b"HGR1"
+_HEADER = struct.Struct("<4sIQII")
+SCHEMA_VERSION = 1
+STATUS_DONE = "done"
+STATUS_FAILED = "failed"
+
+
+class StoreError(RuntimeError):
+    """The output location is not usable as asked (exists, belongs to another input, ...)."""
+
+
+@dataclass
+class TaskRecord:
+    """What a finished (or failed) task leaves behind; ``fields`` is None until loaded."""
+
+    index: int
+    status: str
+    wall_time: float
+    reason: str
+    rank: int
+    attempt: int
+    specs: dict  # field name -> (dtype str, shape list)
+    path: str = ""
+    payload_offset: int = 0
+    payload_len: int = 0
+    payload_crc: int = 0
+    fields: dict | None = field(default=None, repr=False)
+
+    def load(self) -> dict:
+        """Read and check this record's arrays from its shard file."""
+        if self.fields is not None:
+            return self.fields
+        with open(self.path, "rb") as fh:
+            fh.seek(self.payload_offset)
+            payload = fh.read(self.payload_len)
+        if len(payload) != self.payload_len or zlib.crc32(payload) != self.payload_crc:
+            raise StoreError(f"{self.path}: task {self.index}: payload damaged")
+        out, pos = {}, 0
+        for name, (dtype, shape) in self.specs.items():
+            dt = np.dtype(dtype)
+            n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+            out[name] = np.frombuffer(payload, dtype=dt, count=n // dt.itemsize, offset=pos).reshape(shape)
+            pos += n
+        return out
+
+
+def encode_record(index: int, status: str, wall_time: float, reason: str, rank: int, attempt: int,
+                  fields: dict) -> bytes:
+    """Serialize one task result (see the module docstring for the layout)."""
+    arrays = {k: np.asarray(v) for k, v in fields.items()}
+    meta = {
+        "index": index, "status": status, "wall_time": wall_time, "reason": reason,
+        "rank": rank, "attempt": attempt,
+        "fields": {k: [a.dtype.str, list(a.shape)] for k, a in arrays.items()},
+    }
+    mbytes = json.dumps(meta).encode()
+    payload = b"".join(a.tobytes() for a in arrays.values())
+    head = _HEADER.pack(_MAGIC, len(mbytes), len(payload), zlib.crc32(mbytes), zlib.crc32(payload))
+    return head + mbytes + payload
+
+
+def read_shard(path: str) -> Iterator[TaskRecord]:
+    """Records of one shard, stopping quietly at a truncated or damaged tail."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        pos = 0
+        while pos + _HEADER.size <= size:
+            fh.seek(pos)
+            magic, mlen, plen, mcrc, pcrc = _HEADER.unpack(fh.read(_HEADER.size))
+            end = pos + _HEADER.size + mlen + plen
+            if magic != _MAGIC or end > size:
+                return
+            mbytes = fh.read(mlen)
+            if zlib.crc32(mbytes) != mcrc:
+                return
+            meta = json.loads(mbytes)
+            yield TaskRecord(
+                index=meta["index"], status=meta["status"], wall_time=meta["wall_time"],
+                reason=meta["reason"], rank=meta["rank"], attempt=meta["attempt"],
+                specs={k: (v[0], v[1]) for k, v in meta["fields"].items()},
+                path=path, payload_offset=pos + _HEADER.size + mlen, payload_len=plen, payload_crc=pcrc,
+            )
+            pos = end
+
+
+class ShardWriter:
+    """Append-only shard of one rank in one attempt; every record is on disk when ``write`` returns."""
+
+    def __init__(self, parts_dir: str, attempt: int, rank: int):
+        self.attempt, self.rank = attempt, rank
+        self.path = os.path.join(parts_dir, f"attempt-{attempt:03d}.rank-{rank:05d}.rec")
+        self._fh = open(self.path, "ab")
+
+    def write(self, index: int, status: str, wall_time: float, reason: str, fields: dict) -> None:
+        self._fh.write(encode_record(index, status, wall_time, reason, self.rank, self.attempt, fields))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def parts_dir_for(output: str) -> str:
+    return output + ".parts"
+
+
+def scan_parts(parts_dir: str) -> dict[int, TaskRecord]:
+    """Finished tasks found in all shards of all attempts (first record of a task wins)."""
+    found: dict[int, TaskRecord] = {}
+    for name in sorted(os.listdir(parts_dir)):
+        if name.endswith(".rec"):
+            for rec in read_shard(os.path.join(parts_dir, name)):
+                found.setdefault(rec.index, rec)
+    return found
+
+
+def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, overwrite: bool) -> tuple[int, list[int]]:
+    """Set up (or reopen) the parts directory; rank 0 only.
+
+    Returns (attempt number, indices of the tasks already finished).  Raises StoreError when
+    the output exists and neither ``resume`` nor ``overwrite`` was asked, or when a resume
+    finds the work of a different input.
+    """
+    parts = parts_dir_for(output)
+    manifest_path = os.path.join(parts, "manifest.json")
+    if overwrite:
+        if os.path.exists(output):
+            os.remove(output)
+        shutil.rmtree(parts, ignore_errors=True)
+    elif os.path.exists(parts) and resume:
+        with open(manifest_path) as fh:
+            manifest = json.load(fh)
+        if manifest["input_sha256"] != text_sha or manifest["n_tasks"] != n_tasks:
+            raise StoreError(
+                f"{parts}: holds the work of a different input (sha256 {manifest['input_sha256'][:12]}...); "
+                "resume with the same input file, or use --overwrite"
+            )
+        attempt = manifest["attempts"] + 1
+        manifest["attempts"] = attempt
+        _write_json(manifest_path, manifest)
+        return attempt, sorted(scan_parts(parts))
+    elif os.path.exists(output):
+        if resume:
+            raise StoreError(f"{output}: the run is already complete; nothing to resume")
+        raise StoreError(f"{output}: exists; use --resume to finish a run or --overwrite to start again")
+    elif os.path.exists(parts):
+        raise StoreError(f"{parts}: an unfinished run is there; use --resume to finish it or --overwrite")
+    elif resume:
+        raise StoreError(f"{parts}: nothing to resume (no unfinished run for this output)")
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    os.makedirs(parts)
+    with open(os.path.join(parts, "input.yaml"), "w") as fh:
+        fh.write(text)
+    _write_json(manifest_path, {"schema": SCHEMA_VERSION, "input_sha256": text_sha, "n_tasks": n_tasks, "attempts": 0})
+    return 0, []
+
+
+def _write_json(path: str, obj) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(obj, fh, indent=1)
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------- gather
+@dataclass(frozen=True)
+class _FieldPlan:
+    dtype: str
+    trailing: tuple
+    ragged: bool
+
+
+def _plan_fields(records: list[TaskRecord], ragged: frozenset) -> dict[str, _FieldPlan]:
+    plan: dict[str, _FieldPlan] = {}
+    for rec in records:
+        for name, (dtype, shape) in rec.specs.items():
+            is_ragged = name in ragged
+            trailing = tuple(shape[1:]) if is_ragged else tuple(shape)
+            if name not in plan:
+                plan[name] = _FieldPlan(dtype, trailing, is_ragged)
+            elif plan[name].trailing != trailing or plan[name].dtype != dtype:
+                raise StoreError(f"field {name!r}: task {rec.index} has {dtype}{shape}, others {plan[name]}")
+    return plan
+
+
+def _fill(dtype: str):
+    dt = np.dtype(dtype)
+    return np.nan if dt.kind in "fc" else 0
+
+
+def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: dict, provenance: dict,
+           ensemble_attrs: dict[str, dict]) -> None:
+    """Collective over ``comm``: write every task's results into one HDF5 file.
+
+    ``records`` must be the same mapping (task index -> TaskRecord, payloads not loaded) on
+    every rank.  The file is written to ``output + '.tmp'`` and renamed by rank 0 once closed,
+    so a run file that exists is always complete.
+    """
+    import h5py
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    tmp = output + ".tmp"
+    by_ensemble: dict[str, list] = {}
+    for t in tasks:
+        by_ensemble.setdefault(t.ensemble.name, []).append(t)
+    with h5py.File(tmp, "w", driver="mpio", comm=comm) as h5:
+        h5.attrs["hpcglass_schema"] = SCHEMA_VERSION
+        prov = h5.create_group("provenance")
+        for k, v in provenance.items():
+            prov.attrs[k] = v
+        n = len(tasks)
+        tg = h5.create_group("tasks")
+        ds = {
+            "index": tg.create_dataset("index", (n,), "i8"),
+            "ensemble": tg.create_dataset("ensemble", (n,), "S64"),
+            "status": tg.create_dataset("status", (n,), "S8"),
+            "wall_time": tg.create_dataset("wall_time", (n,), "f8"),
+            "reason": tg.create_dataset("reason", (n,), "S256"),
+            "rank": tg.create_dataset("rank", (n,), "i4"),
+            "attempt": tg.create_dataset("attempt", (n,), "i4"),
+        }
+        if rank == 0:
+            recs = [records[t.index] for t in tasks]
+            ds["index"][:] = [t.index for t in tasks]
+            ds["ensemble"][:] = np.array([t.ensemble.name.encode() for t in tasks], dtype="S64")
+            ds["status"][:] = np.array([r.status.encode() for r in recs], dtype="S8")
+            ds["wall_time"][:] = [r.wall_time for r in recs]
+            ds["reason"][:] = np.array([r.reason.encode()[:256] for r in recs], dtype="S256")
+            ds["rank"][:] = [r.rank for r in recs]
+            ds["attempt"][:] = [r.attempt for r in recs]
+        eg = h5.create_group("ensembles")
+        writes = []  # (dataset, selection, record, field) of this rank
+        for name, etasks in by_ensemble.items():
+            g = eg.create_group(name)
+            for k, v in ensemble_attrs[name].items():
+                g.attrs[k] = v
+            layout = layouts[etasks[0].kind]
+            for cname, arr in layout.constants(etasks[0].ensemble).items():
+                cds = g.create_dataset(cname, arr.shape, arr.dtype)
+                if rank == 0:
+                    cds[...] = arr
+            recs = [records[t.index] for t in etasks]
+            nt = len(etasks)
+            g_index = g.create_dataset("task_index", (nt,), "i8")
+            g_status = g.create_dataset("status", (nt,), "S8")
+            if rank == 0:
+                g_index[:] = [t.index for t in etasks]
+                g_status[:] = np.array([r.status.encode() for r in recs], dtype="S8")
+            plan = _plan_fields([r for r in recs if r.status == STATUS_DONE], layout.ragged)
+            for fname, fp in sorted(plan.items()):
+                mine = [(pos, r) for pos, r in enumerate(recs) if pos % size == rank and r.status == STATUS_DONE]
+                if fp.ragged:
+                    lengths = np.array([r.specs[fname][1][0] if fname in r.specs else 0 for r in recs], dtype=np.int64)
+                    offsets = np.concatenate([[0], np.cumsum(lengths)])
+                    dset = g.create_dataset(fname, (int(offsets[-1]),) + fp.trailing, fp.dtype)
+                    odset = g.create_dataset(fname + "_offsets", (nt + 1,), "i8")
+                    if rank == 0:
+                        odset[:] = offsets
+                    writes += [(dset, slice(offsets[pos], offsets[pos + 1]), r, fname) for pos, r in mine]
+                else:
+                    dset = g.create_dataset(fname, (nt,) + fp.trailing, fp.dtype, fillvalue=_fill(fp.dtype))
+                    writes += [(dset, pos, r, fname) for pos, r in mine]
+        # Independent writes of this rank's rows, record by record so that memory stays bounded.
+        writes.sort(key=lambda w: w[2].index)
+        loaded: dict[int, dict] = {}
+        for dset, sel, rec, fname in writes:
+            if rec.index not in loaded:
+                loaded.clear()
+                loaded[rec.index] = rec.load()
+            arr = loaded[rec.index][fname]
+            if arr.size:
+                dset[sel] = arr
+    comm.Barrier()
+    if rank == 0:
+        os.replace(tmp, output)
+    comm.Barrier()

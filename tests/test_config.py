@@ -1,0 +1,80 @@
+"""Input validation: every class of bad input is refused with file, key, value and expectation."""
+
+import pytest
+
+from hpcglass.config import ConfigError, LatticeEnsemble, parse_config
+from hpcglass.tasks import expand
+
+GOOD = """
+run: {seed: 7}
+ensembles:
+  - {name: a, kind: lattice, d: 2, L: 11, realizations: 25, batch: 10}
+"""
+
+
+def test_good_input_defaults_and_tasks():
+    cfg = parse_config(GOOD, "dir/x.yaml")
+    assert cfg.seed == 7 and cfg.output == "runs/x.h5" and cfg.name == "x"
+    (ens,) = cfg.ensembles
+    assert isinstance(ens, LatticeEnsemble) and ens.hist_min == 1e-9
+    tasks = expand(cfg)
+    assert [t.size for t in tasks] == [10, 10, 5]
+    assert [t.index for t in tasks] == [0, 1, 2]
+
+
+def test_seed_depends_on_task_index_only():
+    cfg = parse_config(GOOD, "x.yaml")
+    t = expand(cfg)
+    assert t[1].rng(7).random() == t[1].rng(7).random()
+    assert t[1].rng(7).random() != t[2].rng(7).random()
+
+
+def test_float_written_as_1e_minus_3_is_accepted():
+    cfg = parse_config(GOOD.replace("batch: 10}", "batch: 10, hist_min: 1e-7}"), "x.yaml")
+    assert cfg.ensembles[0].hist_min == 1e-7
+
+
+def test_output_override():
+    assert parse_config(GOOD, "x.yaml", output="o.h5").output == "o.h5"
+
+
+@pytest.mark.parametrize(
+    "old,new,key,expected",
+    [
+        ("L: 11", "L: 10", "ensembles[0].L = 10", "odd integer"),
+        ("L: 11", "L: 1", "ensembles[0].L = 1", "odd integer >= 3"),
+        ("L: 11", "L: 11.0", "ensembles[0].L = 11.0", "integer"),
+        ("d: 2", "d: 0", "ensembles[0].d = 0", "integer >= 1"),
+        ("realizations: 25", "realizations: 0", "ensembles[0].realizations = 0", ">= 1"),
+        ("realizations: 25", "realizations: -5", "ensembles[0].realizations = -5", ">= 1"),
+        ("batch: 10", "batch: true", "ensembles[0].batch = True", "integer"),
+        ("batch: 10", "batch: 10, colour: red", "ensembles[0].colour", "unknown key"),
+        ("kind: lattice", "kind: crystal", "ensembles[0].kind = 'crystal'", "one of lattice"),
+        ("seed: 7", "seed: -1", "run.seed = -1", "integer >= 0"),
+        ("seed: 7", "seed: '7'", "run.seed = '7'", "integer"),
+        ("{seed: 7}", "{seed: 7, verbose: 1}", "run.verbose", "unknown key"),
+        ("name: a,", "name: 'a b',", "ensembles[0].name = 'a b'", "a name of letters"),
+        ("d: 2, ", "", "ensembles[0].d", "missing required key"),
+    ],
+)
+def test_bad_values_name_file_key_value_expectation(old, new, key, expected):
+    with pytest.raises(ConfigError) as err:
+        parse_config(GOOD.replace(old, new), "in/bad.yaml")
+    msg = str(err.value)
+    assert msg.startswith("in/bad.yaml: "), msg
+    assert key in msg and expected in msg, msg
+
+
+def test_structural_errors():
+    for text, needle in [
+        ("run: {seed: 1}\n", "ensembles"),
+        ("ensembles: []\nrun: {seed: 1}", "non-empty list"),
+        ("run: [1]\nensembles: []", r"run = \[1\]"),
+        ("run: {seed: 1\n", "not valid YAML"),
+        ("- 1\n", "top level"),
+        ("run: {}\nensembles: [{name: a, kind: lattice, d: 2, L: 3, realizations: 1}]", "run.seed: missing"),
+        (GOOD + "  - {name: a, kind: lattice, d: 2, L: 3, realizations: 1}\n", "not used by another"),
+        (GOOD + "extra: 1\n", "extra: unknown key"),
+    ]:
+        with pytest.raises(ConfigError, match=needle):
+            parse_config(text, "f.yaml")

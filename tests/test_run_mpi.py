@@ -1,0 +1,167 @@
+"""End-to-end runs of the real `hpcglass` under `mpirun -n 2`: output, identity across rank
+counts, restart after kill -9, failure containment and bad inputs (no hang)."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from hpcglass import store
+
+from .conftest import mpi_env, mpirun_cmd, run_hpcglass
+
+pytestmark = pytest.mark.mpi
+
+SMALL = """
+run: {{seed: 11, progress_seconds: 0.5}}
+ensembles:
+  - {{name: d2, kind: lattice, d: 2, L: {L2}, realizations: {n2}, batch: {b2}}}
+  - {{name: d3, kind: lattice, d: 3, L: 7, realizations: 900, batch: 400}}
+"""
+
+
+def _input(tmp_path, name="in.yaml", L2=21, n2=1000, b2=300):
+    p = tmp_path / name
+    p.write_text(SMALL.format(L2=L2, n2=n2, b2=b2))
+    return p
+
+
+def results(path) -> dict:
+    """Every result dataset of a run file (not timings, ranks or provenance)."""
+    out = {}
+    with h5py.File(path, "r") as h5:
+        for key in ("index", "ensemble", "status", "reason"):
+            out[f"tasks/{key}"] = h5["tasks"][key][()]
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[f"ensembles/{name}"] = obj[()]
+        h5["ensembles"].visititems(visit)
+    return out
+
+
+def assert_same_results(a, b):
+    ra, rb = results(a), results(b)
+    assert ra.keys() == rb.keys()
+    for k in ra:
+        assert ra[k].dtype == rb[k].dtype and np.array_equal(ra[k], rb[k], equal_nan=True), k
+
+
+def test_two_ranks_end_to_end_and_identical_to_one_rank(tmp_path):
+    inp = _input(tmp_path)
+    r2 = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "two.h5"), timeout=240)
+    assert r2.returncode == 0, r2.stderr
+    assert "tasks done, 0 failed" in r2.stdout and "ETA" in r2.stdout
+    r1 = run_hpcglass(1, "run", str(inp), "--out", str(tmp_path / "one.h5"), timeout=240)
+    assert r1.returncode == 0, r1.stderr
+    assert not os.path.exists(tmp_path / "two.h5.parts")
+    assert_same_results(tmp_path / "one.h5", tmp_path / "two.h5")
+    with h5py.File(tmp_path / "two.h5", "r") as h5:
+        prov = h5["provenance"].attrs
+        assert prov["n_ranks"] == 2 and prov["root_seed"] == 11 and prov["input_yaml"] == inp.read_text()
+        assert json.loads(prov["libraries"])["h5py_mpi"] == "True"
+        assert set(h5["tasks/rank"][()]) == {0, 1}, "both ranks should have pulled tasks"
+        g = h5["ensembles/d2"]
+        assert g.attrs["kind"] == "lattice" and json.loads(g.attrs["params"])["L"] == 21
+        off = g["kappa_offsets"][()]
+        assert list(np.diff(off)) == [300, 300, 300, 100]
+        kappa = g["kappa"][()]
+        assert kappa.dtype == np.float64 and kappa.shape == (1000,) and 0 < kappa.min() and kappa.max() <= 1
+        counts = g["hist_counts"][()].sum() + g["hist_below"][()].sum()
+        assert counts == 1000
+        assert np.array_equal(np.histogram(kappa, g["hist_edges"][()])[0], g["hist_counts"][()].sum(axis=0))
+    # Each task's values are reproducible from its seed alone, independent of the run.
+    from hpcglass.config import parse_config
+    from hpcglass.tasks import expand
+    from hpcglass.workflows import run_task
+
+    task = expand(parse_config(inp.read_text(), str(inp)))[2]
+    assert np.array_equal(run_task(task, 11)["kappa"], kappa[off[2]:off[3]])
+
+
+def test_failed_task_is_recorded_and_run_goes_on(tmp_path):
+    inp = _input(tmp_path)
+    r = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "f.h5"), timeout=240,
+                     env=mpi_env(HPCGLASS_INJECT_FAILURE="1,5"))
+    assert r.returncode == 0, r.stderr
+    assert "2 failed" in r.stdout and "injected failure" in r.stdout
+    with h5py.File(tmp_path / "f.h5", "r") as h5:
+        st = h5["tasks/status"][()]
+        assert list(np.flatnonzero(st == b"failed")) == [1, 5]
+        assert b"injected failure" in h5["tasks/reason"][1]
+        g = h5["ensembles/d2"]
+        assert list(np.diff(g["kappa_offsets"][()])) == [300, 0, 300, 100]
+        assert np.all(g["hist_counts"][1] == 0) and g["status"][1] == b"failed"
+
+
+def _kill_when(proc, parts, min_records, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if os.path.isdir(parts) and len(store.scan_parts(parts)) >= min_records:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return
+        if proc.poll() is not None:
+            pytest.fail("run ended before it could be killed: make its tasks slower")
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail("no progress to kill")
+
+
+@pytest.mark.slow
+def test_kill_and_resume_is_bit_identical(tmp_path):
+    # 24 tasks of ~0.25 s each (d = 2, L = 201): slow enough to kill in the middle.
+    inp = _input(tmp_path, L2=201, n2=6000, b2=300)
+    out = tmp_path / "k.h5"
+    proc = subprocess.Popen(mpirun_cmd(2, "run", str(inp), "--out", str(out)), env=mpi_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    _kill_when(proc, str(out) + ".parts", min_records=6)
+    assert not out.exists()
+    done_before = len(store.scan_parts(str(out) + ".parts"))
+    fresh = run_hpcglass(2, "run", str(inp), "--out", str(out), timeout=60)
+    assert fresh.returncode != 0 and "--resume" in fresh.stderr
+    r = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert f"{done_before} already finished" in r.stdout
+    with h5py.File(out, "r") as h5:
+        assert h5["provenance"].attrs["attempts"] == 2
+        assert set(h5["tasks/attempt"][()]) == {0, 1}
+    ref = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "ref.h5"), timeout=300)
+    assert ref.returncode == 0, ref.stderr
+    assert_same_results(out, tmp_path / "ref.h5")
+    again = run_hpcglass(1, "run", str(inp), "--out", str(out), "--resume", timeout=60)
+    assert again.returncode != 0 and "already complete" in again.stderr
+
+
+BAD = [
+    ("L: 7", "L: 8", "ensembles[1].L = 8: expected an odd integer >= 3"),
+    ("L: 7", "L: 1", "ensembles[1].L = 1: expected an odd integer >= 3"),
+    ("realizations: 900", "realizations: 0", "ensembles[1].realizations = 0: expected an integer >= 1"),
+    ("d: 3", "d: -3", "ensembles[1].d = -3: expected an integer >= 1"),
+    ("batch: 400", "batch: 400, N: 10", "ensembles[1].N: unknown key"),
+    ("L: 7", "L: seven", "ensembles[1].L = 'seven': expected an odd integer >= 3"),
+]
+
+
+@pytest.mark.parametrize("old,new,message", BAD)
+def test_bad_input_exits_fast_on_every_rank(tmp_path, old, new, message):
+    inp = tmp_path / "bad.yaml"
+    inp.write_text(SMALL.format(L2=21, n2=10, b2=10).replace(old, new))
+    t0 = time.time()
+    r = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "b.h5"), timeout=60)
+    assert r.returncode != 0 and time.time() - t0 < 60
+    assert f"{inp}: {message}" in r.stderr
+    assert not (tmp_path / "b.h5.parts").exists()
+
+
+def test_missing_input_and_validate(tmp_path):
+    r = run_hpcglass(2, "run", str(tmp_path / "nope.yaml"), timeout=60)
+    assert r.returncode != 0 and "nope.yaml: cannot read" in r.stderr
+    inp = _input(tmp_path)
+    v = subprocess.run([*mpirun_cmd(1, "validate", str(inp))[4:]], capture_output=True, text=True, env=mpi_env())
+    assert v.returncode == 0 and "2 ensembles, 7 tasks" in v.stdout
