@@ -41,9 +41,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
 demo: setup
-	mkdir -p runs out
-	$(VENV)/bin/mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/demo.yaml --out runs/demo.h5 --overwrite 2>/dev/null || \
-	  mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/demo.yaml --out runs/demo.h5 --overwrite
+	mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/demo.yaml --out runs/demo.h5 --overwrite
 	$(PY) -m analysis runs/demo.h5 --plots out/demo
 
 bench: setup

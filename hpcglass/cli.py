@@ -161,10 +161,10 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
     attempt, finished = prep
     finished = set(finished)
     pending = [t for t in tasks if t.index not in finished]
-    if petsc_args or config.petsc_options:
-        from .petsc_setup import init
+    # PetscInitialize is collective: every rank does it here, never one rank alone later.
+    from .petsc_setup import init
 
-        init(petsc_args, dict(config.petsc_options))
+    init(petsc_args, dict(config.petsc_options))
     if rank == 0:
         print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {len(config.ensembles)} ensembles on {size} ranks;"
               f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}); output {config.output}",

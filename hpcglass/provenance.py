@@ -36,7 +36,7 @@ def library_versions() -> dict[str, str]:
     try:
         from mpi4py import MPI
 
-        out["mpi_library"] = MPI.Get_library_version().strip().splitlines()[0]
+        out["mpi_library"] = MPI.Get_library_version().replace("\x00", "").strip().splitlines()[0]
     except ImportError:
         pass
     try:
