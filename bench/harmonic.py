@@ -1,0 +1,203 @@
+"""Benchmark: kappa for many pairs and the lowest modes of a 3D IPL sample, PETSc vs scipy.
+
+    .venv/bin/python bench/harmonic.py --N 16000 --pairs 2000
+
+Configuration (3D binary 50:50 IPL, rho = 0.82, physics_spec.md section 1), energies from the
+independent numpy IPL implementation of tests/ipl_reference.py:
+  * when N = 2000 m^3 and ../shared/fixtures is present (default N = 16000 -> m = 2): the public
+    N = 2000 liquid snapshot, minimized by scipy L-BFGS (<= --min-iter steps; about 6 s, max|F|
+    ~ 3e-6), then replicated m^3 times (a replica of a force-balanced state is force-balanced;
+    the sparsity and fill-in are those of an N-particle glass, the physics is that of N = 2000);
+  * otherwise: a jittered FCC lattice with random species, relaxed by L-BFGS for at most
+    --min-iter steps (a partly relaxed configuration, not an inherent state).
+If the pinned Hessian has negative pivots (MUMPS LDL^T, INFOG(12)), a tether eps*I (spec option
+(c)) with eps = --tether-scale * |lowest eigenvalue| is added to the Hessian, for every solver
+alike, so that all of them solve the same SPD problem; the script prints eps.
+
+Timed (same matrix, same pairs, one process):
+  A. PETSc: pinned Hessian, MUMPS Cholesky factor once, MatMatSolve in blocks of --block dipoles;
+  B. scipy.sparse.linalg.splu of the same pinned matrix, reused for every pair (block solves);
+  C. scipy.sparse.linalg.spsolve per pair (a fresh factorization per pair): a subset of
+     --spsolve-pairs pairs is timed and the total is extrapolated linearly (printed as such);
+  D. 20 lowest non-zero modes: SLEPc Krylov-Schur shift-invert (MUMPS, translations deflated)
+     vs scipy eigsh(sigma=-1e-3) on the same matrix.
+Memory: MUMPS INFOG(16) / INFOG(17) (MB, factorization peak), splu nnz(L)+nnz(U) (x 12 bytes),
+and the process peak RSS (getrusage, monotone) after each stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import ipl_reference as R  # noqa: E402
+from hpcglass.harmonic import (HarmonicSystem, dipole_stiffness, lowest_modes, select_pairs,  # noqa: E402
+                               unit_dipoles)
+from hpcglass.harmonic.dipoles import kappa_from_responses, rattler_pairs  # noqa: E402
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def fcc_config(N: int, rho: float, seed: int, jitter: float = 0.05):
+    m = int(round((N / 4) ** (1 / 3)))
+    if 4 * m ** 3 != N:
+        raise SystemExit(f"--N must be 4 m^3 for an FCC lattice (e.g. 4000, 16000, 32000); got {N}")
+    L = (N / rho) ** (1 / 3)
+    a = L / m
+    base = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    cells = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    pos = ((cells[:, None, :] + base[None]) * a).reshape(-1, 3)
+    rng = np.random.default_rng(seed)
+    pos += jitter * a * rng.standard_normal(pos.shape)
+    species = np.zeros(N, dtype=np.int64)
+    species[rng.permutation(N)[: N // 2]] = 1
+    return pos, species, L
+
+
+FIXTURE_3D = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "ipl3D_snap_with_velocities.dat")
+
+
+def fixture_config(N: int, min_iter: int):
+    """The public 3D IPL liquid snapshot (N=2000, rho=0.82), minimized by L-BFGS, then replicated
+    m x m x m times (N = 2000 m^3).  A periodic replica of a force-balanced state is force-balanced."""
+    m = int(round((N / 2000) ** (1 / 3)))
+    if 2000 * m ** 3 != N:
+        return None
+    with open(FIXTURE_3D) as fh:
+        L0 = float(fh.readline().split()[0])
+    data = np.loadtxt(FIXTURE_3D, skiprows=1)
+    pos, species = data[:, :3] * L0, data[:, -1].astype(np.int64)
+    pos = R.minimize_config(pos, species, L0, gtol=1e-10, maxiter=min_iter)
+    shifts = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3) * L0
+    pos = (pos[None] + shifts[:, None]).reshape(-1, 3)
+    return pos, np.tile(species, m ** 3), m * L0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--N", type=int, default=16000)
+    ap.add_argument("--pairs", type=int, default=2000)
+    ap.add_argument("--rho", type=float, default=0.82)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--min-iter", type=int, default=3000)
+    ap.add_argument("--block", type=int, default=256)
+    ap.add_argument("--spsolve-pairs", type=int, default=3)
+    ap.add_argument("--modes", type=int, default=20)
+    ap.add_argument("--tether-scale", type=float, default=2.0)
+    ap.add_argument("--skip-splu", action="store_true", help="skip B and C (large N)")
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    cfg = fixture_config(args.N, args.min_iter) if os.path.exists(FIXTURE_3D) else None
+    if cfg is not None:
+        pos, species, L = cfg
+        source = f"fixture ipl3D (N=2000, rho=0.82) minimized, replicated to N={args.N}"
+    else:
+        pos, species, L = fcc_config(args.N, args.rho, args.seed)
+        source = "jittered binary FCC"
+        if args.min_iter > 0:
+            pos = R.minimize_config(pos, species, L, gtol=1e-10, maxiter=args.min_iter)
+    _, F = R.energy_forces(pos, species, L)
+    pt = R.pair_terms(pos, species, L)
+    N, V = args.N, L ** 3
+    print(f"# config ({source}): 3D IPL N={N} rho={args.rho} L={L:.4f} pairs={len(pt)} "
+          f"L-BFGS<= {args.min_iter} it, max|F|={np.abs(F).max():.2e}  ({time.perf_counter() - t0:.1f} s)")
+
+    # stability check: negative pivots of the pinned matrix (MUMPS LDL^T)
+    tether = 0.0
+    with HarmonicSystem(pt, N, V, spd=False, prefix="benchcheck_") as chk:
+        neg = chk.factor_info().get("negative_pivots", 0)
+        nrat = chk.n_rattlers
+    if neg > 0:
+        m0 = lowest_modes(pt, N, k=1, sigma=-50.0, prefix="benchcheck_")
+        tether = args.tether_scale * abs(min(m0.eigenvalues[0], 0.0)) + 1e-10
+    print(f"# rattlers removed: {nrat}; negative pivots: {neg}; tether eps = {tether:.3e}")
+
+    rng = np.random.default_rng(args.seed)
+    # ---------------- A. PETSc MUMPS
+    rss0 = rss_mb()
+    with HarmonicSystem(pt, N, V, tether=tether) as hs:
+        which = select_pairs(pt, "random", n=args.pairs, rng=rng, exclude=rattler_pairs(hs))
+        t = time.perf_counter(); hs.setup(); t_fac = time.perf_counter() - t
+        info = hs.factor_info()
+        t = time.perf_counter(); res = dipole_stiffness(hs, which, block=args.block); t_sol = time.perf_counter() - t
+        A = hs.M_csr[hs.keep][:, hs.keep].tocsc()
+        sub = np.searchsorted(hs.restriction.pair_index, which)
+        D = unit_dipoles(hs.restriction.pairs, hs.n_active, sub)
+        keep, project = hs.keep, hs.project
+        n_dof = hs.n_active * 3
+    rss_a = rss_mb()
+    k_petsc = res.kappa
+    t_petsc = t_fac + t_sol
+    print(f"A PETSc/MUMPS Cholesky: factor {t_fac:.2f} s, {len(which)} solves {t_sol:.2f} s "
+          f"({1e3 * t_sol / len(which):.2f} ms/pair), total {t_petsc:.2f} s; "
+          f"MUMPS INFOG(16)={info.get('mem_peak_mb')} MB INFOG(17)={info.get('mem_total_mb')} MB, "
+          f"factor entries INFOG(9)={info.get('factor_entries')}; peak RSS {rss0:.0f}->{rss_a:.0f} MB")
+    print(f"  kappa: mean {k_petsc.mean():.4f} median {np.median(k_petsc):.4f}")
+
+    if not args.skip_splu:
+        # ---------------- B. scipy splu reused
+        t = time.perf_counter(); lu = spla.splu(A); t_lu = time.perf_counter() - t
+        t = time.perf_counter()
+        k_lu = np.empty(len(which))
+        for s in range(0, len(which), args.block):
+            Db = D[:, s:s + args.block]
+            Z = np.zeros_like(Db)
+            Z[keep] = lu.solve(Db[keep])
+            k_lu[s:s + args.block] = kappa_from_responses(Db, project(Z))
+        t_lus = time.perf_counter() - t
+        lu_mb = (lu.L.nnz + lu.U.nnz) * 12 / 2 ** 20
+        rss_b = rss_mb()
+        t_splu = t_lu + t_lus
+        print(f"B scipy splu reused: factor {t_lu:.2f} s, solves {t_lus:.2f} s "
+              f"({1e3 * t_lus / len(which):.2f} ms/pair), total {t_splu:.2f} s; nnz(L+U)={lu.L.nnz + lu.U.nnz} "
+              f"(~{lu_mb:.0f} MB); peak RSS {rss_b:.0f} MB; max|kappa rel diff| vs A = "
+              f"{np.max(np.abs(k_lu / k_petsc - 1)):.1e}")
+        del lu
+        # ---------------- C. spsolve per pair (subset, extrapolated)
+        nsub = min(args.spsolve_pairs, len(which))
+        t = time.perf_counter()
+        for c in range(nsub):
+            Z = np.zeros(n_dof)
+            Z[keep] = spla.spsolve(A, D[keep, c])
+        t_sp1 = (time.perf_counter() - t) / nsub
+        t_sp = t_sp1 * len(which)
+        print(f"C scipy spsolve per pair: {t_sp1:.2f} s/pair (timed {nsub} pairs), "
+              f"extrapolated to {len(which)} pairs: {t_sp:.0f} s")
+        print(f"RATIO kappa: splu-reused / PETSc = {t_splu / t_petsc:.2f}x ; "
+              f"spsolve-per-pair (extrapolated) / PETSc = {t_sp / t_petsc:.0f}x")
+
+    # ---------------- D. modes
+    k = args.modes
+    t = time.perf_counter(); m = lowest_modes(pt, N, k=k, tol=1e-10); t_slepc = time.perf_counter() - t
+    rss_d = rss_mb()
+    print(f"D SLEPc {k} lowest modes: {t_slepc:.2f} s; lambda_1..3 = {np.round(m.eigenvalues[:3], 6)}; "
+          f"peak RSS {rss_d:.0f} MB")
+    Mfull = None
+    with HarmonicSystem(pt, N, V) as hs:
+        Mfull = hs.M_csr.tocsc()
+    t = time.perf_counter()
+    w = spla.eigsh(Mfull, k=k + 3, sigma=-1e-3, which="LM", return_eigenvectors=False)
+    t_eigsh = time.perf_counter() - t
+    w = np.sort(w)[3:]
+    print(f"D scipy eigsh shift-invert: {t_eigsh:.2f} s; max rel diff vs SLEPc = "
+          f"{np.max(np.abs(w / m.eigenvalues - 1)):.1e}")
+    print(f"RATIO modes: eigsh / SLEPc = {t_eigsh / t_slepc:.2f}x")
+    if tether:
+        print("# note: the modes are those of the untethered Hessian (negative ones included)")
+
+
+if __name__ == "__main__":
+    main()
