@@ -9,21 +9,29 @@ SLEPC_PY  := /usr/lib/slepcdir/slepc3.18/x86_64-linux-gnu-real/lib/python3/dist-
 DEB_PKGS  := python3-petsc4py python3-slepc4py python3-mpi4py python3-h5py-mpi python3-numpy \
              python3-scipy python3-numba python3-matplotlib python3-yaml python3-pytest \
              python3-venv python3-setuptools python3-wheel openmpi-bin
+SLURM_PKGS := slurmctld slurmd slurm-client munge
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenMPI refuses to run as root without these; harmless otherwise.
 export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-.PHONY: setup debs venv test test-fast demo bench clean
+.PHONY: setup debs venv slurm test test-fast demo bench clean
 
 setup: debs venv
 
 debs:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@$(MAKE) --no-print-directory apt PKGS="$(DEB_PKGS)"
+
+# Slurm for the job-template tests (tests/test_slurm.py brings up a one-node cluster).
+slurm:
+	@$(MAKE) --no-print-directory apt PKGS="$(SLURM_PKGS)"
+
+apt:
+	@missing=$$(for p in $(PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	else echo "Debian packages: all present"; fi
+	else echo "Debian packages present: $(PKGS)"; fi
 
 venv: $(VENV)/.hpcglass-installed
 

@@ -1,0 +1,52 @@
+"""The job template runs for real under a one-node Slurm brought up on localhost."""
+
+import os
+import subprocess
+
+import h5py
+import pytest
+
+from .conftest import ROOT
+from .slurm_cluster import SlurmCluster, missing_tools
+
+pytestmark = [pytest.mark.slow, pytest.mark.mpi]
+
+INPUT = """
+run: {seed: 5, progress_seconds: 1}
+ensembles:
+  - {name: d2, kind: lattice, d: 2, L: 31, realizations: 600, batch: 100}
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"Slurm not installed ({', '.join(missing)} missing): make slurm installs it")
+    if os.geteuid() != 0:
+        pytest.skip("the one-node test cluster runs its daemons as root")
+    with SlurmCluster(tmp_path_factory.mktemp("slurm")) as c:
+        yield c
+
+
+def test_run_template_completes_and_resumes(cluster, tmp_path):
+    inp = tmp_path / "small.yaml"
+    inp.write_text(INPUT)
+    out = tmp_path / "small.h5"
+    env_args = ["--export=ALL,OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                "--ntasks=2", f"--output={tmp_path}/job-%j.out"]
+    job = cluster.sbatch(*env_args, "jobs/run.sbatch", str(inp), str(out), cwd=ROOT)
+    cluster.wait(job, timeout=300)
+    log = (tmp_path / f"job-{job}.out").read_text()
+    assert out.exists(), log
+    assert "6 tasks done, 0 failed" in log and "on 2 ranks" in log, log
+    with h5py.File(out, "r") as h5:
+        assert h5["provenance"].attrs["n_ranks"] == 2
+        assert h5["ensembles/d2/kappa"].shape == (600,)
+        assert all(s == b"done" for s in h5["tasks/status"][()])
+    # A requeued job finds the run complete and leaves it alone.
+    job2 = cluster.sbatch(*env_args, "jobs/run.sbatch", str(inp), str(out), cwd=ROOT)
+    cluster.wait(job2, timeout=120)
+    assert "is complete" in (tmp_path / f"job-{job2}.out").read_text()
+    squeue = subprocess.run(["squeue", "-h"], capture_output=True, text=True, env=cluster.env())
+    assert squeue.returncode == 0 and not squeue.stdout.strip()
