@@ -33,9 +33,13 @@ class Task:
     def kind(self) -> str:
         return self.ensemble.kind
 
+    def seed_sequence(self, root_seed: int) -> np.random.SeedSequence:
+        """The task's own seed: independent of rank count and execution order."""
+        return np.random.SeedSequence(root_seed, spawn_key=(self.index,))
+
     def rng(self, root_seed: int) -> np.random.Generator:
-        """The task's own generator: independent of rank count and execution order."""
-        return np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(self.index,)))
+        """numpy's default generator seeded with :meth:`seed_sequence`."""
+        return np.random.default_rng(self.seed_sequence(root_seed))
 
 
 def _split(total: int, batch: int) -> list[int]:

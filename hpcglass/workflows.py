@@ -32,10 +32,10 @@ def lattice_hist_edges(ens) -> np.ndarray:
 
 def run_lattice(task: Task, root_seed: int) -> dict:
     """One batch of lattice-model realizations: raw kappa (float64) and its log histogram."""
-    from .lattice import lattice_kappa
+    from .lattice import generator, lattice_kappa
 
     ens = task.ensemble
-    kappa = lattice_kappa(ens.d, ens.L, task.size, task.rng(root_seed))
+    kappa = lattice_kappa(ens.d, ens.L, task.size, generator(task.seed_sequence(root_seed)))
     edges = lattice_hist_edges(ens)
     counts, _ = np.histogram(kappa, bins=edges)
     return {

@@ -6,8 +6,8 @@ import subprocess
 import h5py
 import pytest
 
-from .conftest import ROOT
-from .slurm_cluster import SlurmCluster, missing_tools
+from mpi_helpers import ROOT
+from slurm_cluster import SlurmCluster, missing_tools
 
 pytestmark = [pytest.mark.slow, pytest.mark.mpi]
 
