@@ -386,7 +386,7 @@ def test_two_ranks_share_one_sample(fixtures_dir, tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT, mpi_env
+    from mpi_helpers import ROOT, mpi_env
 
     mpirun = shutil.which("mpirun")
     if mpirun is None:
