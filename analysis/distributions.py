@@ -37,9 +37,27 @@ def pdf_from_counts(counts: np.ndarray, edges: np.ndarray, total: int | None = N
     return LogPdf(edges, np.sqrt(edges[:-1] * edges[1:]), pdf, counts, total)
 
 
+def pdf_from_histogram(counts: np.ndarray, below: int, edges: np.ndarray) -> LogPdf:
+    """Density from a pre-binned histogram such as the lattice ``hist_counts``.
+
+    ``counts`` (nbins,) or (n_t, nbins) (summed over the first axis), ``below`` the number of values
+    under ``edges[0]`` (int or array, summed), ``edges`` (nbins+1,). Normalised by the total count
+    including ``below``, so the pdf is the density of all values, not only of those in range.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.ndim == 2:
+        counts = counts.sum(axis=0)
+    below = int(np.sum(below))
+    return pdf_from_counts(counts, np.asarray(edges, dtype=np.float64), total=int(counts.sum()) + below)
+
+
 def log_binned_pdf(values: np.ndarray, per_decade: int = 10, lo: float | None = None,
                    hi: float | None = None) -> LogPdf:
-    """Normalised density of positive ``values`` on log bins (default range: the data's)."""
+    """Normalised density of positive ``values`` (n,) on log bins, ``per_decade`` bins per decade.
+
+    Range [lo, hi] defaults to the data's. Normalised by the number of positive values, including
+    any outside [lo, hi]. Returns a LogPdf (edges, geometric centres, pdf in 1/[kappa], counts).
+    """
     values = np.asarray(values, dtype=np.float64)
     values = values[values > 0]
     lo = values.min() * (1 - 1e-12) if lo is None else lo
