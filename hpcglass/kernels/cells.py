@@ -1,0 +1,104 @@
+"""Neighbour search in a periodic hypercube of any dimension: cell lists -> candidate pairs.
+
+Cells of side >= rcut tile the box; each particle is compared with the particles of its own
+and the 3^d - 1 adjacent cells (81 cells in 4D), each pair once (i < j).  With fewer than 3
+cells per axis the search falls back to all pairs, which is exact for any box.
+"""
+
+import itertools
+
+import numba
+import numpy as np
+
+
+def neighbour_offsets(d: int) -> np.ndarray:
+    """int64 (3^d, d): all cell offsets in {-1, 0, 1}^d."""
+    return np.array(list(itertools.product((-1, 0, 1), repeat=d)), dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell_pairs(x, L, rcut, nc, offsets, count_only, out_i, out_j):
+    N, d = x.shape
+    csize = L / nc
+    ncell = nc**d
+    cell = np.empty(N, dtype=np.int64)
+    coords = np.empty((N, d), dtype=np.int64)
+    for i in range(N):
+        c = 0
+        for k in range(d):
+            ck = int(np.floor(x[i, k] / csize)) % nc
+            coords[i, k] = ck
+            c = c * nc + ck
+        cell[i] = c
+    order = np.argsort(cell, kind="mergesort")
+    start = np.zeros(ncell + 1, dtype=np.int64)
+    for i in range(N):
+        start[cell[i] + 1] += 1
+    for c in range(ncell):
+        start[c + 1] += start[c]
+    rc2 = rcut * rcut
+    n = 0
+    for i in range(N):
+        for o in range(offsets.shape[0]):
+            c = 0
+            for k in range(d):
+                c = c * nc + (coords[i, k] + offsets[o, k]) % nc
+            for m in range(start[c], start[c + 1]):
+                j = order[m]
+                if j <= i:
+                    continue
+                r2 = 0.0
+                for k in range(d):
+                    dx = x[i, k] - x[j, k]
+                    dx -= L * np.rint(dx / L)
+                    r2 += dx * dx
+                if r2 < rc2:
+                    if not count_only:
+                        out_i[n] = i
+                        out_j[n] = j
+                    n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _all_pairs(x, L, rcut, count_only, out_i, out_j):
+    N, d = x.shape
+    rc2 = rcut * rcut
+    n = 0
+    for i in range(N):
+        for j in range(i + 1, N):
+            r2 = 0.0
+            for k in range(d):
+                dx = x[i, k] - x[j, k]
+                dx -= L * np.rint(dx / L)
+                r2 += dx * dx
+            if r2 < rc2:
+                if not count_only:
+                    out_i[n] = i
+                    out_j[n] = j
+                n += 1
+    return n
+
+
+def candidate_pairs(x: np.ndarray, L: float, rcut: float) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs i < j with minimum-image distance < rcut: two int64 arrays (P,).
+
+    x: float64 (N, d) positions (any real values; wrapped internally); L: box side; rcut < L/2.
+    Two passes (count, then fill) so no capacity guess can silently drop a pair.
+    """
+    if not rcut < 0.5 * L:
+        raise ValueError(f"cutoff {rcut} must be below half the box side {L}")
+    x = np.mod(np.ascontiguousarray(x, dtype=np.float64), L)
+    d = x.shape[1]
+    nc = int(np.floor(L / rcut))
+    empty = np.empty(0, dtype=np.int64)
+    if nc >= 3:
+        offsets = neighbour_offsets(d)
+        n = _cell_pairs(x, L, rcut, nc, offsets, True, empty, empty)
+        pi, pj = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        _cell_pairs(x, L, rcut, nc, offsets, False, pi, pj)
+    else:
+        n = _all_pairs(x, L, rcut, True, empty, empty)
+        pi, pj = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        _all_pairs(x, L, rcut, False, pi, pj)
+    return pi, pj

@@ -1,0 +1,1 @@
+"""Sample preparation: NVT MD and the continuous quench (md), FIRE minimisation (minimize)."""
