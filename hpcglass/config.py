@@ -56,7 +56,71 @@ class LatticeEnsemble:
     )
 
 
-ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble}
+# Dimensions each glass former is defined in (physics_spec.md sections 1-3).
+MODEL_DIMENSIONS = {"ipl": (2, 3, 4), "poly": (2, 3), "kablj": (3,)}
+
+
+def _positive(v) -> bool:
+    return v > 0
+
+
+@dataclass(frozen=True)
+class GlassEnsemble:
+    """An ensemble of computer-glass samples: prepare at T_p, quench, analyse (one task per sample).
+
+    Cross-field rules (checked by :func:`_check_glass`): ``d`` must be one of the model's
+    dimensions; N must split into the model's composition (IPL 50:50: even; KABLJ 80:20:
+    multiple of 5).
+    """
+
+    name: str
+    kind: str
+    model: str = field(metadata=_spec("one of ipl, poly, kablj", lambda v: v in MODEL_DIMENSIONS, "glass former"))
+    d: int = field(metadata=_spec("an integer", None, "dimension (ipl: 2, 3, 4; poly: 2, 3; kablj: 3)"))
+    N: int = field(metadata=_spec("an integer >= 2", lambda v: v >= 2, "particles per sample"))
+    samples: int = field(metadata=_spec("an integer >= 1", lambda v: v >= 1, "independent samples (tasks)"))
+    T_p: float = field(metadata=_spec("a number > 0", _positive, "parent temperature (epsilon/k_B)"))
+    protocol: str = field(
+        default="instantaneous",
+        metadata=_spec("one of instantaneous, continuous", lambda v: v in ("instantaneous", "continuous"),
+                       "quench: minimise right after equilibration, or cool at quench_rate first"),
+    )
+    density: float = field(default=0.0, metadata=_spec("a number >= 0", lambda v: v >= 0,
+                                                       "number density N/V; 0 = the model's default"))
+    equilibration: float = field(default=100.0, metadata=_spec("a number >= 0", lambda v: v >= 0,
+                                                                "MD time (tau) or swap-MC sweeps at T_p"))
+    quench_rate: float = field(default=1e-3, metadata=_spec("a number > 0", _positive, "cooling rate dT/dt"))
+    dt: float = field(default=0.0, metadata=_spec("a number >= 0", lambda v: v >= 0,
+                                                  "MD time step; 0 = 0.005 below T = 1, 0.0025 from T = 1"))
+    ftol: float = field(default=1e-10, metadata=_spec("a number > 0", _positive, "FIRE stops at max|F| < ftol"))
+    pairs: str = field(
+        default="threshold",
+        metadata=_spec("one of threshold, all, random", lambda v: v in ("threshold", "all", "random"),
+                       "which interacting pairs get a force dipole"),
+    )
+    n_pairs: int = field(default=0, metadata=_spec("an integer >= 0", lambda v: v >= 0,
+                                                   "pairs per sample for pairs: random (0 = all)"))
+    f_max: float = field(default=1e-3, metadata=_spec("a number > 0", _positive,
+                                                      "pair-force threshold for pairs: threshold"))
+    modes: int = field(default=0, metadata=_spec("an integer in [0, 1000]", lambda v: 0 <= v <= 1000,
+                                                 "lowest non-zero Hessian modes to compute"))
+    shear_modulus: bool = field(default=True, metadata=_spec("true or false", None, "compute G (Lemaitre-Maloney)"))
+
+
+ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEnsemble}
+
+
+def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
+    dims = MODEL_DIMENSIONS[ens.model]
+    if ens.d not in dims:
+        raise _fail(path, f"{where}.d", ens.d, f"one of {', '.join(map(str, dims))} for model {ens.model}")
+    if ens.model == "ipl" and ens.N % 2:
+        raise _fail(path, f"{where}.N", ens.N, "an even number (IPL is a 50:50 mixture)")
+    if ens.model == "kablj" and ens.N % 5:
+        raise _fail(path, f"{where}.N", ens.N, "a multiple of 5 (KABLJ is an 80:20 mixture)")
+    if ens.model == "kablj" and ens.pairs == "threshold":
+        raise _fail(path, f"{where}.pairs", ens.pairs,
+                    "all or random for kablj (attractive pairs have f < 0; the paper applies no threshold)")
 
 
 @dataclass(frozen=True)
@@ -149,12 +213,15 @@ def _ensemble(path: str, i: int, raw: Any):
                 raise ConfigError(f"{path}: {key}: missing required key ({meta['expected']}: {meta['doc']})")
             values[fname] = f.default
             continue
-        typ = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str}[f.type]
+        typ = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str, "bool": bool}[f.type]
         value = _coerce(path, key, raw[fname], typ, meta["expected"])
         if meta["check"] is not None and not meta["check"](value):
             raise _fail(path, key, value, meta["expected"])
         values[fname] = value
-    return cls(**values)
+    ens = cls(**values)
+    if isinstance(ens, GlassEnsemble):
+        _check_glass(path, where, ens)
+    return ens
 
 
 def parse_config(text: str, path: str = "<input>", output: str | None = None) -> RunConfig:

@@ -37,6 +37,7 @@ class Progress:
     failed: int = 0
     started: float = 0.0
     last_print: float = 0.0
+    last_line: str = ""
 
     def __post_init__(self):
         self.started = self.last_print = time.monotonic()
@@ -58,8 +59,10 @@ class Progress:
     def maybe_print(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self.last_print >= self.interval:
-            self.last_print = now
-            print(self.line(), flush=True)
+            line = self.line()
+            if line != self.last_line:  # the closing call would often repeat the last line
+                print(line, flush=True)
+            self.last_print, self.last_line = now, line
 
 
 def _hms(seconds: float) -> str:

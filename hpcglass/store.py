@@ -222,6 +222,29 @@ def _fill(dtype: str):
     return np.nan if dt.kind in "fc" else 0
 
 
+def _link_h5md(h5, name: str, d: int, fields: tuple, plan: dict) -> None:
+    """H5MD view of an ensemble's configurations: /particles/<name>/{position,species,diameter}/value
+    and box are soft links to the ensemble's datasets; the 'time' axis runs over samples, with
+    step = task index (docs/output.md)."""
+    import h5py
+
+    if "h5md" not in h5:
+        meta = h5.create_group("h5md")
+        meta.attrs["version"] = np.array([1, 1], dtype="i4")
+        meta.create_group("creator").attrs["name"] = "hpcglass"
+    g = h5.require_group("particles").create_group(name)
+    box = g.create_group("box")
+    box.attrs["dimension"] = np.int32(d)
+    box.attrs["boundary"] = np.array([b"periodic"] * d, dtype="S8")
+    box["edges"] = h5py.SoftLink(f"/ensembles/{name}/box")
+    for field in fields:
+        if field in plan:
+            elem = g.create_group(field)
+            elem["value"] = h5py.SoftLink(f"/ensembles/{name}/{field}")
+            elem["step"] = h5py.SoftLink(f"/ensembles/{name}/task_index")
+            elem["time"] = h5py.SoftLink(f"/ensembles/{name}/task_index")
+
+
 def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: dict, provenance: dict,
            ensemble_attrs: dict[str, dict]) -> None:
     """Collective over ``comm``: write every task's results into one HDF5 file.
@@ -294,6 +317,8 @@ def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: di
                 else:
                     dset = g.create_dataset(fname, (nt,) + fp.trailing, fp.dtype, fillvalue=_fill(fp.dtype))
                     writes += [(dset, pos, r, fname) for pos, r in mine]
+            if layout.h5md and plan:
+                _link_h5md(h5, name, etasks[0].ensemble.d, layout.h5md, plan)
         # Independent writes of this rank's rows, record by record so that memory stays bounded.
         writes.sort(key=lambda w: w[2].index)
         loaded: dict[int, dict] = {}

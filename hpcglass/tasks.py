@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import LatticeEnsemble, RunConfig
+from .config import GlassEnsemble, LatticeEnsemble, RunConfig
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ def expand(config: RunConfig) -> list[Task]:
     for ens in config.ensembles:
         if isinstance(ens, LatticeEnsemble):
             sizes = _split(ens.realizations, ens.batch)
+        elif isinstance(ens, GlassEnsemble):
+            sizes = [1] * ens.samples
         else:  # pragma: no cover - config only admits known kinds
             raise TypeError(f"no task expansion for kind {ens.kind!r}")
         for part, size in enumerate(sizes):

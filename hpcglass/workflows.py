@@ -18,9 +18,13 @@ from .tasks import Task
 
 @dataclass(frozen=True)
 class KindLayout:
+    """run(task, root_seed) -> fields; which fields are ragged; per-ensemble constants; and
+    ``h5md``: (position field, species/size field) linked into /particles/<ensemble>."""
+
     run: Callable[[Task, int], dict]
     ragged: frozenset
     constants: Callable[[object], dict]
+    h5md: tuple = ()
 
 
 def lattice_hist_edges(ens) -> np.ndarray:
@@ -45,11 +49,72 @@ def run_lattice(task: Task, root_seed: int) -> dict:
     }
 
 
+# Overlaps of random initial positions are first relaxed to this max force, so MD starts stable.
+_MELT_FTOL = 1.0
+
+
+def run_glass(task: Task, root_seed: int) -> dict:
+    """One glass sample: random start, NVT MD at T_p, optional linear quench, FIRE, harmonic analysis.
+
+    Returns scalars (energy per particle, pressure, residual force, FIRE steps, MD averages,
+    moduli), the quenched configuration, and per-pair arrays (kappa, f, pair indices) plus
+    the lowest modes when asked.
+    """
+    from .harmonic import HarmonicSystem, dipole_stiffness, elastic_moduli, lowest_modes, rattler_pairs, select_pairs
+    from .kernels.forces import VerletList, energy_forces, pair_terms
+    from .models import make_model
+    from .sampling.md import default_dt, linear_quench, maxwell_velocities, run_nvt
+    from .sampling.minimize import fire
+
+    ens = task.ensemble
+    rng = task.rng(root_seed)
+    model = make_model(ens.model, ens.d, ens.N, ens.density, rng)
+    N, d, L = model.N, model.d, model.L
+    vl = VerletList(model)
+    x = fire(rng.random((N, d)) * L, L, vl.force, ftol=_MELT_FTOL).x
+    dt = ens.dt or default_dt(ens.T_p)
+    md = run_nvt(x, maxwell_velocities(N, d, ens.T_p, rng), L, vl.force, dt,
+                 int(round(ens.equilibration / dt)), ens.T_p, rng)
+    x, v = md.x, md.v
+    if ens.protocol == "continuous":
+        steps = int(np.ceil(ens.T_p / ens.quench_rate / dt))
+        x = run_nvt(x, v, L, vl.force, dt, steps, linear_quench(ens.T_p, ens.quench_rate), rng).x
+    quench = fire(x, L, vl.force, ftol=ens.ftol)
+    U, F, p = energy_forces(quench.x, model)
+    pairs = pair_terms(quench.x, model)
+    out = {
+        "energy": np.float64(U / N), "pressure": np.float64(p), "max_force": np.float64(np.abs(F).max()),
+        "fire_steps": np.int64(quench.steps), "md_T_mean": np.float64(md.T_mean),
+        "md_U_mean": np.float64(md.U_mean), "n_pairs_interacting": np.int64(len(pairs)),
+        "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(L),
+    }
+    mode = "all" if ens.pairs == "random" and ens.n_pairs == 0 else ens.pairs
+    with HarmonicSystem(pairs, N, model.volume) as hs:
+        out["n_rattlers"] = np.int64(hs.n_rattlers)
+        if ens.shear_modulus:
+            el = elastic_moduli(hs)
+            for name in ("G", "born", "nonaffine", "B", "sigma_yy"):
+                out[name] = np.float64(getattr(el, name))
+        which = select_pairs(pairs, mode, n=ens.n_pairs or None, rng=rng, fmax=ens.f_max, exclude=rattler_pairs(hs))
+        dip = dipole_stiffness(hs, which)
+    out.update(kappa=dip.kappa, f=dip.f, pair_i=dip.i, pair_j=dip.j)
+    if ens.modes:
+        m = lowest_modes(pairs, N, k=ens.modes)
+        out.update(eigenvalues=m.eigenvalues, participation=m.participation)
+    return out
+
+
 KINDS: dict[str, KindLayout] = {
     "lattice": KindLayout(
         run=run_lattice,
         ragged=frozenset({"kappa"}),
         constants=lambda ens: {"hist_edges": lattice_hist_edges(ens)},
+    ),
+    "glass": KindLayout(
+        run=run_glass,
+        ragged=frozenset({"kappa", "f", "pair_i", "pair_j"}),
+        constants=lambda ens: {},
+        h5md=("position", "species", "diameter"),
     ),
 }
 

@@ -49,7 +49,7 @@ def test_output_override():
         ("realizations: 25", "realizations: -5", "ensembles[0].realizations = -5", ">= 1"),
         ("batch: 10", "batch: true", "ensembles[0].batch = True", "integer"),
         ("batch: 10", "batch: 10, colour: red", "ensembles[0].colour", "unknown key"),
-        ("kind: lattice", "kind: crystal", "ensembles[0].kind = 'crystal'", "one of lattice"),
+        ("kind: lattice", "kind: crystal", "ensembles[0].kind = 'crystal'", "one of glass, lattice"),
         ("seed: 7", "seed: -1", "run.seed = -1", "integer >= 0"),
         ("seed: 7", "seed: '7'", "run.seed = '7'", "integer"),
         ("{seed: 7}", "{seed: 7, verbose: 1}", "run.verbose", "unknown key"),
@@ -78,3 +78,49 @@ def test_structural_errors():
     ]:
         with pytest.raises(ConfigError, match=needle):
             parse_config(text, "f.yaml")
+
+
+GLASS = """
+run: {seed: 1}
+ensembles:
+  - {name: g, kind: glass, model: ipl, d: 2, N: 64, samples: 3, T_p: 1.0}
+"""
+
+
+def test_glass_defaults_and_tasks():
+    cfg = parse_config(GLASS, "g.yaml")
+    (ens,) = cfg.ensembles
+    assert ens.protocol == "instantaneous" and ens.ftol == 1e-10 and ens.pairs == "threshold"
+    assert ens.shear_modulus is True and ens.modes == 0
+    assert [t.size for t in expand(cfg)] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "old,new,key,expected",
+    [
+        ("N: 64", "N: 0", "ensembles[0].N = 0", "integer >= 2"),
+        ("N: 64", "N: -4", "ensembles[0].N = -4", "integer >= 2"),
+        ("N: 64", "N: 65", "ensembles[0].N = 65", "even number"),
+        ("T_p: 1.0", "T_p: -0.5", "ensembles[0].T_p = -0.5", "number > 0"),
+        ("T_p: 1.0", "T_p: 0", "ensembles[0].T_p = 0.0", "number > 0"),
+        ("d: 2", "d: 5", "ensembles[0].d = 5", "one of 2, 3, 4 for model ipl"),
+        ("model: ipl, d: 2", "model: poly, d: 4", "ensembles[0].d = 4", "one of 2, 3 for model poly"),
+        ("model: ipl, d: 2", "model: kablj, d: 2", "ensembles[0].d = 2", "one of 3 for model kablj"),
+        ("model: ipl, d: 2, N: 64", "model: kablj, d: 3, N: 64", "ensembles[0].N = 64", "multiple of 5"),
+        ("model: ipl, d: 2, N: 64", "model: kablj, d: 3, N: 65", "ensembles[0].pairs = 'threshold'", "all or random"),
+        ("model: ipl", "model: lj", "ensembles[0].model = 'lj'", "one of ipl, poly, kablj"),
+        ("samples: 3", "samples: 0", "ensembles[0].samples = 0", "integer >= 1"),
+        ("T_p: 1.0", "T_p: 1.0, protocol: slow", "ensembles[0].protocol = 'slow'", "instantaneous, continuous"),
+        ("T_p: 1.0", "T_p: 1.0, shear_modulus: 1", "ensembles[0].shear_modulus = 1", "true or false"),
+        ("T_p: 1.0", "T_p: 1.0, ftol: 1e-12", None, None),
+    ],
+)
+def test_bad_glass_values(old, new, key, expected):
+    text = GLASS.replace(old, new)
+    if key is None:
+        assert parse_config(text, "g.yaml").ensembles[0].ftol == 1e-12
+        return
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "in/g.yaml")
+    msg = str(err.value)
+    assert msg.startswith("in/g.yaml: ") and key in msg and expected in msg, msg

@@ -173,3 +173,44 @@ def test_missing_input_and_validate(tmp_path):
     inp = _input(tmp_path)
     v = subprocess.run([*mpirun_cmd(1, "validate", str(inp))[4:]], capture_output=True, text=True, env=mpi_env())
     assert v.returncode == 0 and "2 ensembles, 7 tasks" in v.stdout
+
+
+GLASS = """
+run: {seed: 21, progress_seconds: 1}
+ensembles:
+  - {name: ipl2d, kind: glass, model: ipl, d: 2, N: 64, samples: 3, T_p: 1.0, equilibration: 2, modes: 3}
+  - {name: ka, kind: glass, model: kablj, d: 3, N: 250, samples: 1, T_p: 0.8, equilibration: 1,
+     pairs: random, n_pairs: 40, shear_modulus: false}
+"""
+
+
+def test_glass_samples_identical_on_one_and_two_ranks(tmp_path):
+    inp = tmp_path / "glass.yaml"
+    inp.write_text(GLASS)
+    for n, name in ((2, "two.h5"), (1, "one.h5")):
+        r = run_hpcglass(n, "run", str(inp), "--out", str(tmp_path / name), timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert "4 tasks done, 0 failed" in r.stdout, r.stdout
+    assert_same_results(tmp_path / "one.h5", tmp_path / "two.h5")
+    with h5py.File(tmp_path / "two.h5", "r") as h5:
+        g = h5["ensembles/ipl2d"]
+        assert g["position"].shape == (3, 64, 2) and np.all(g["max_force"][()] < 1e-10)
+        assert np.all(g["G"][()] > 0) and g["eigenvalues"].shape == (3, 3)
+        assert np.all(g["f"][()] < 1e-3) and np.all(g["kappa"][()] > 0)
+        assert "G" not in h5["ensembles/ka"] and h5["ensembles/ka/kappa"].shape == (40,)
+        # H5MD view of the configurations
+        assert h5["particles/ipl2d/position/value"].shape == (3, 64, 2)
+        assert h5["particles/ipl2d/box"].attrs["dimension"] == 2
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("N: 64", "N: 0", "ensembles[0].N = 0: expected an integer >= 2"),
+    ("T_p: 1.0", "T_p: -1.0", "ensembles[0].T_p = -1.0: expected a number > 0"),
+    ("ipl, d: 2", "ipl, d: 5", "ensembles[0].d = 5: expected one of 2, 3, 4 for model ipl"),
+    ("samples: 3", "samples: 0", "ensembles[0].samples = 0: expected an integer >= 1"),
+])
+def test_bad_glass_input_exits_fast_on_every_rank(tmp_path, old, new, message):
+    inp = tmp_path / "bad.yaml"
+    inp.write_text(GLASS.replace(old, new, 1))
+    r = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "b.h5"), timeout=60)
+    assert r.returncode == 2 and f"{inp}: {message}" in r.stderr, r.stderr
