@@ -157,3 +157,33 @@ def test_fire_from_random_positions(name, d):
     x = np.random.default_rng(5).random((m.N, d)) * m.L
     res = fire(x, m.L, VerletList(m).force, ftol=1e-10)
     assert np.abs(energy_forces(res.x, m)[1]).max() < 1e-10
+
+
+@pytest.mark.parametrize("name,d", CASES)
+def test_hessian_is_the_derivative_of_the_forces(name, d):
+    from hpcglass.harmonic import hessian_csr
+
+    N = {2: 64, 3: 343, 4: 256}[d]
+    m, x = jittered(name, d, N, seed=3)
+    H = hessian_csr(pair_terms(x, m), N).toarray()
+    assert np.array_equal(H, H.T)
+    rng, h = np.random.default_rng(4), 1e-6
+    for i, k in zip(rng.integers(0, N, 4), rng.integers(0, d, 4)):
+        xp, xm = x.copy(), x.copy()
+        xp[i, k] += h
+        xm[i, k] -= h
+        col = -(energy_forces(xp, m)[1] - energy_forces(xm, m)[1]).ravel() / (2 * h)
+        assert np.allclose(H[:, d * i + k], col, rtol=1e-5, atol=1e-6 * np.abs(H).max())
+
+
+@pytest.mark.parametrize("name,d", [("ipl", 2), ("poly", 3), ("kablj", 3)])
+def test_minimised_sample_has_exactly_d_zero_modes(name, d):
+    from hpcglass.harmonic import find_rattlers, hessian_csr
+
+    m = make_model(name, d, 100 if d == 2 else 250, rng=np.random.default_rng(6))
+    x = fire(np.random.default_rng(7).random((m.N, d)) * m.L, m.L, VerletList(m).force, ftol=1e-11).x
+    pt = pair_terms(x, m)
+    if find_rattlers(pt, m.N).any():
+        pytest.skip("this sample has rattlers")
+    ev = np.linalg.eigvalsh(hessian_csr(pt, m.N).toarray())
+    assert np.sum(np.abs(ev) < 1e-8) == d and ev[d] > 1e-4
