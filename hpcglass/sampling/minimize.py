@@ -35,12 +35,15 @@ class FireResult:
 
 def fire(x: np.ndarray, L: float, force: Callable, ftol: float = 1e-10, dt0: float = 0.005,
          max_steps: int = 1_000_000, n_min: int = 5, f_inc: float = 1.1, f_dec: float = 0.5,
-         alpha_start: float = 0.1, f_alpha: float = 0.99, dt_max_factor: float = 10.0) -> FireResult:
+         alpha_start: float = 0.1, f_alpha: float = 0.99, dt_max_factor: float = 10.0,
+         wrap: Callable | None = None) -> FireResult:
     """Minimise the energy from x (N, d) in a periodic box of side L until max|F| < ftol.
 
-    Raises MinimizationError after ``max_steps`` force evaluations.
+    ``wrap(x)`` puts positions back into the box in place (default: plain periodic; Lees-Edwards
+    boundaries pass their own).  Raises MinimizationError after ``max_steps`` force evaluations.
     """
-    x = np.mod(np.array(x, dtype=np.float64), L)
+    wrap = wrap or (lambda y: np.mod(y, L, out=y))
+    x = wrap(np.array(x, dtype=np.float64))
     v = np.zeros_like(x)
     U, F = force(x)
     dt, dt_max, alpha, since_neg = dt0, dt_max_factor * dt0, alpha_start, 0
@@ -64,7 +67,7 @@ def fire(x: np.ndarray, L: float, force: Callable, ftol: float = 1e-10, dt0: flo
             v[:] = 0.0
         v += dt * F
         x += dt * v
-        np.mod(x, L, out=x)
+        wrap(x)
         U, F = force(x)
     fmax = float(np.abs(F).max())
     if fmax < ftol:
