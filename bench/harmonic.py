@@ -2,25 +2,19 @@
 
     .venv/bin/python bench/harmonic.py --N 16000 --pairs 2000
 
-Configuration (3D binary 50:50 IPL, rho = 0.82, physics_spec.md section 1), energies from the
-independent numpy IPL implementation of tests/ipl_reference.py:
-  * when N = 2000 m^3 and ../shared/fixtures is present (default N = 16000 -> m = 2): the public
-    N = 2000 liquid snapshot, minimized by scipy L-BFGS (<= --min-iter steps; about 6 s, max|F|
-    ~ 3e-6), then replicated m^3 times (a replica of a force-balanced state is force-balanced;
-    the sparsity and fill-in are those of an N-particle glass, the physics is that of N = 2000);
-  * otherwise: a jittered FCC lattice with random species, relaxed by L-BFGS for at most
-    --min-iter steps (a partly relaxed configuration, not an inherent state).
-If the pinned Hessian has negative pivots (MUMPS LDL^T, INFOG(12)), a tether eps*I (spec option
-(c)) with eps = --tether-scale * |lowest eigenvalue| is added to the Hessian, for every solver
-alike, so that all of them solve the same SPD problem; the script prints eps.
+Configuration: a 3D binary 50:50 IPL glass (rho = 0.82) made by hpcglass itself: random
+positions quenched by FIRE (hpcglass.sampling.minimize) to max|F| < --ftol, the instantaneous
+quench from T = infinity.
 
 Timed (same matrix, same pairs, one process):
   A. PETSc: pinned Hessian, MUMPS Cholesky factor once, MatMatSolve in blocks of --block dipoles;
-  B. scipy.sparse.linalg.splu of the same pinned matrix, reused for every pair (block solves);
+  B. scipy.sparse.linalg.splu of the same pinned matrix, reused for every pair (block solves),
+     with the symmetric ordering MMD_AT_PLUS_A (scipy's best for this matrix; --permc);
   C. scipy.sparse.linalg.spsolve per pair (a fresh factorization per pair): a subset of
      --spsolve-pairs pairs is timed and the total is extrapolated linearly (printed as such);
   D. 20 lowest non-zero modes: SLEPc Krylov-Schur shift-invert (MUMPS, translations deflated)
-     vs scipy eigsh(sigma=-1e-3) on the same matrix.
+     vs scipy eigsh(sigma=-1e-3) on the same matrix, its shift-invert operator an splu with the
+     same ordering as B.
 Memory: MUMPS INFOG(16) / INFOG(17) (MB, factorization peak), splu nnz(L)+nnz(U) (x 12 bytes),
 and the process peak RSS (getrusage, monotone) after each stage.
 """
@@ -34,55 +28,22 @@ import sys
 import time
 
 import numpy as np
+import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-import ipl_reference as R  # noqa: E402
 from hpcglass.harmonic import (HarmonicSystem, dipole_stiffness, lowest_modes, select_pairs,  # noqa: E402
                                unit_dipoles)
 from hpcglass.harmonic.dipoles import kappa_from_responses, rattler_pairs  # noqa: E402
+from hpcglass.kernels.forces import VerletList, pair_terms  # noqa: E402
+from hpcglass.models import make_model  # noqa: E402
+from hpcglass.sampling.minimize import fire  # noqa: E402
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def fcc_config(N: int, rho: float, seed: int, jitter: float = 0.05):
-    m = int(round((N / 4) ** (1 / 3)))
-    if 4 * m ** 3 != N:
-        raise SystemExit(f"--N must be 4 m^3 for an FCC lattice (e.g. 4000, 16000, 32000); got {N}")
-    L = (N / rho) ** (1 / 3)
-    a = L / m
-    base = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
-    cells = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3)
-    pos = ((cells[:, None, :] + base[None]) * a).reshape(-1, 3)
-    rng = np.random.default_rng(seed)
-    pos += jitter * a * rng.standard_normal(pos.shape)
-    species = np.zeros(N, dtype=np.int64)
-    species[rng.permutation(N)[: N // 2]] = 1
-    return pos, species, L
-
-
-FIXTURE_3D = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "ipl3D_snap_with_velocities.dat")
-
-
-def fixture_config(N: int, min_iter: int):
-    """The public 3D IPL liquid snapshot (N=2000, rho=0.82), minimized by L-BFGS, then replicated
-    m x m x m times (N = 2000 m^3).  A periodic replica of a force-balanced state is force-balanced."""
-    m = int(round((N / 2000) ** (1 / 3)))
-    if 2000 * m ** 3 != N:
-        return None
-    with open(FIXTURE_3D) as fh:
-        L0 = float(fh.readline().split()[0])
-    data = np.loadtxt(FIXTURE_3D, skiprows=1)
-    pos, species = data[:, :3] * L0, data[:, -1].astype(np.int64)
-    pos = R.minimize_config(pos, species, L0, gtol=1e-10, maxiter=min_iter)
-    shifts = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3) * L0
-    pos = (pos[None] + shifts[:, None]).reshape(-1, 3)
-    return pos, np.tile(species, m ** 3), m * L0
 
 
 def main(argv=None):
@@ -91,7 +52,8 @@ def main(argv=None):
     ap.add_argument("--pairs", type=int, default=2000)
     ap.add_argument("--rho", type=float, default=0.82)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--min-iter", type=int, default=3000)
+    ap.add_argument("--ftol", type=float, default=1e-8, help="FIRE tolerance of the quench")
+    ap.add_argument("--permc", default="MMD_AT_PLUS_A", help="splu column ordering")
     ap.add_argument("--block", type=int, default=256)
     ap.add_argument("--spsolve-pairs", type=int, default=3)
     ap.add_argument("--modes", type=int, default=20)
@@ -100,20 +62,13 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    cfg = fixture_config(args.N, args.min_iter) if os.path.exists(FIXTURE_3D) else None
-    if cfg is not None:
-        pos, species, L = cfg
-        source = f"fixture ipl3D (N=2000, rho=0.82) minimized, replicated to N={args.N}"
-    else:
-        pos, species, L = fcc_config(args.N, args.rho, args.seed)
-        source = "jittered binary FCC"
-        if args.min_iter > 0:
-            pos = R.minimize_config(pos, species, L, gtol=1e-10, maxiter=args.min_iter)
-    _, F = R.energy_forces(pos, species, L)
-    pt = R.pair_terms(pos, species, L)
-    N, V = args.N, L ** 3
-    print(f"# config ({source}): 3D IPL N={N} rho={args.rho} L={L:.4f} pairs={len(pt)} "
-          f"L-BFGS<= {args.min_iter} it, max|F|={np.abs(F).max():.2e}  ({time.perf_counter() - t0:.1f} s)")
+    model = make_model("ipl", 3, args.N, density=args.rho)
+    x0 = np.random.default_rng(args.seed).random((args.N, 3)) * model.L
+    q = fire(x0, model.L, VerletList(model).force, ftol=args.ftol)
+    pt = pair_terms(q.x, model)
+    N, V, L = args.N, model.volume, model.L
+    print(f"# config: 3D IPL glass N={N} rho={args.rho} L={L:.4f} pairs={len(pt)}; FIRE {q.steps} steps to "
+          f"max|F|={q.max_force:.1e} ({time.perf_counter() - t0:.1f} s)")
 
     # stability check: negative pivots of the pinned matrix (MUMPS LDL^T)
     tether = 0.0
@@ -149,7 +104,7 @@ def main(argv=None):
 
     if not args.skip_splu:
         # ---------------- B. scipy splu reused
-        t = time.perf_counter(); lu = spla.splu(A); t_lu = time.perf_counter() - t
+        t = time.perf_counter(); lu = spla.splu(A, permc_spec=args.permc); t_lu = time.perf_counter() - t
         t = time.perf_counter()
         k_lu = np.empty(len(which))
         for s in range(0, len(which), args.block):
@@ -189,7 +144,9 @@ def main(argv=None):
     with HarmonicSystem(pt, N, V) as hs:
         Mfull = hs.M_csr.tocsc()
     t = time.perf_counter()
-    w = spla.eigsh(Mfull, k=k + 3, sigma=-1e-3, which="LM", return_eigenvectors=False)
+    shifted = spla.splu((Mfull + 1e-3 * sp.identity(Mfull.shape[0], format="csc")).tocsc(), permc_spec=args.permc)
+    opinv = spla.LinearOperator(Mfull.shape, matvec=shifted.solve, dtype=np.float64)
+    w = spla.eigsh(Mfull, k=k + 3, sigma=-1e-3, which="LM", OPinv=opinv, return_eigenvectors=False)
     t_eigsh = time.perf_counter() - t
     w = np.sort(w)[3:]
     print(f"D scipy eigsh shift-invert: {t_eigsh:.2f} s; max rel diff vs SLEPc = "
