@@ -54,7 +54,8 @@ _MELT_FTOL = 1.0
 
 
 def run_glass(task: Task, root_seed: int) -> dict:
-    """One glass sample: random start, NVT MD at T_p, optional linear quench, FIRE, harmonic analysis.
+    """One glass sample: random start, equilibration at T_p (NVT MD; swap Monte Carlo for POLY),
+    optional linear quench, FIRE, harmonic analysis.
 
     Returns scalars (energy per particle, pressure, residual force, FIRE steps, MD averages,
     moduli), the quenched configuration, and per-pair arrays (kappa, f, pair indices) plus
@@ -65,6 +66,7 @@ def run_glass(task: Task, root_seed: int) -> dict:
     from .models import make_model
     from .sampling.md import default_dt, linear_quench, maxwell_velocities, run_nvt
     from .sampling.minimize import fire
+    from .sampling.swap_mc import swap_mc
 
     ens = task.ensemble
     rng = task.rng(root_seed)
@@ -73,9 +75,26 @@ def run_glass(task: Task, root_seed: int) -> dict:
     vl = VerletList(model)
     x = fire(rng.random((N, d)) * L, L, vl.force, ftol=_MELT_FTOL).x
     dt = ens.dt or default_dt(ens.T_p)
-    md = run_nvt(x, maxwell_velocities(N, d, ens.T_p, rng), L, vl.force, dt,
-                 int(round(ens.equilibration / dt)), ens.T_p, rng)
-    x, v = md.x, md.v
+    if model.poly:
+        mc = swap_mc(x, model, ens.T_p, int(round(ens.equilibration)), rng)
+        model = model.with_sizes(mc.sizes)
+        vl = VerletList(model)
+        x, v = mc.x, maxwell_velocities(N, d, ens.T_p, rng)
+        series = mc.energy[mc.tune:]
+        eq = {"mc_acc_displacement": np.float64(mc.acc_displacement), "mc_acc_swap": np.float64(mc.acc_swap),
+              "mc_delta": np.float64(mc.delta)}
+    else:
+        half = int(round(ens.equilibration / dt / 2))
+        runs = []
+        v = maxwell_velocities(N, d, ens.T_p, rng)
+        for _ in range(2):
+            runs.append(run_nvt(x, v, L, vl.force, dt, half, ens.T_p, rng))
+            x, v = runs[-1].x, runs[-1].v
+        series = np.array([r.U_mean for r in runs])
+        eq = {"md_T_mean": np.float64(0.5 * (runs[0].T_mean + runs[1].T_mean))}
+    # equilibration evidence: mean U/N over the first and second half of the sampling at T_p
+    h = len(series) // 2
+    eq["eq_energy_halves"] = np.array([series[:h].mean(), series[h:].mean()]) if h else np.full(2, np.nan)
     if ens.protocol == "continuous":
         steps = int(np.ceil(ens.T_p / ens.quench_rate / dt))
         x = run_nvt(x, v, L, vl.force, dt, steps, linear_quench(ens.T_p, ens.quench_rate), rng).x
@@ -84,8 +103,7 @@ def run_glass(task: Task, root_seed: int) -> dict:
     pairs = pair_terms(quench.x, model)
     out = {
         "energy": np.float64(U / N), "pressure": np.float64(p), "max_force": np.float64(np.abs(F).max()),
-        "fire_steps": np.int64(quench.steps), "md_T_mean": np.float64(md.T_mean),
-        "md_U_mean": np.float64(md.U_mean), "n_pairs_interacting": np.int64(len(pairs)),
+        "fire_steps": np.int64(quench.steps), **eq, "n_pairs_interacting": np.int64(len(pairs)),
         "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(L),
     }
     mode = "all" if ens.pairs == "random" and ens.n_pairs == 0 else ens.pairs

@@ -181,6 +181,7 @@ ensembles:
   - {name: ipl2d, kind: glass, model: ipl, d: 2, N: 64, samples: 3, T_p: 1.0, equilibration: 2, modes: 3}
   - {name: ka, kind: glass, model: kablj, d: 3, N: 250, samples: 1, T_p: 0.8, equilibration: 1,
      pairs: random, n_pairs: 40, shear_modulus: false}
+  - {name: poly2d, kind: glass, model: poly, d: 2, N: 100, samples: 2, T_p: 0.5, equilibration: 200}
 """
 
 
@@ -190,7 +191,7 @@ def test_glass_samples_identical_on_one_and_two_ranks(tmp_path):
     for n, name in ((2, "two.h5"), (1, "one.h5")):
         r = run_hpcglass(n, "run", str(inp), "--out", str(tmp_path / name), timeout=300)
         assert r.returncode == 0, r.stderr
-        assert "4 tasks done, 0 failed" in r.stdout, r.stdout
+        assert "6 tasks done, 0 failed" in r.stdout, r.stdout
     assert_same_results(tmp_path / "one.h5", tmp_path / "two.h5")
     with h5py.File(tmp_path / "two.h5", "r") as h5:
         g = h5["ensembles/ipl2d"]
@@ -198,6 +199,10 @@ def test_glass_samples_identical_on_one_and_two_ranks(tmp_path):
         assert np.all(g["G"][()] > 0) and g["eigenvalues"].shape == (3, 3)
         assert np.all(g["f"][()] < 1e-3) and np.all(g["kappa"][()] > 0)
         assert "G" not in h5["ensembles/ka"] and h5["ensembles/ka/kappa"].shape == (40,)
+        poly = h5["ensembles/poly2d"]
+        assert np.all((poly["mc_acc_displacement"][()] > 0.25) & (poly["mc_acc_swap"][()] > 0))
+        assert poly["eq_energy_halves"].shape == (2, 2) and np.all(poly["max_force"][()] < 1e-10)
+        assert len(np.unique(poly["diameter"][()])) > 100  # swapped sizes, per sample
         # H5MD view of the configurations
         assert h5["particles/ipl2d/position/value"].shape == (3, 64, 2)
         assert h5["particles/ipl2d/box"].attrs["dimension"] == 2

@@ -50,3 +50,25 @@ def pair_phi(r, lam, eps, base, xc, coeffs):
     # p1 holds sum 2l c x^(2l-2) -> times x; p2 holds sum 2l(2l-1) c x^(2l-2)
     p1 *= x
     return eps * (f0 + p0), eps * (f1 + p1) / lam, eps * (f2 + p2) / (lam * lam)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def pair_energy_r2(r2, lam, eps, base, xc, coeffs):
+    """phi at squared distance r2, without a square root (every term is a power of x^2).
+
+    Equal to ``pair_phi(sqrt(r2), ...)[0]`` to rounding; the hot loop of swap Monte Carlo.
+    """
+    x2 = r2 / (lam * lam)
+    if x2 >= xc * xc:
+        return 0.0
+    ix2 = 1.0 / x2
+    if base == 0:
+        ix4 = ix2 * ix2
+        f0 = ix4 * ix4 * ix2
+    else:
+        x6 = ix2 * ix2 * ix2
+        f0 = 4.0 * (x6 * x6 - x6)
+    p0 = 0.0
+    for l in range(coeffs.shape[0] - 1, -1, -1):
+        p0 = p0 * x2 + coeffs[l]
+    return eps * (f0 + p0)

@@ -1,0 +1,99 @@
+"""Swap Monte Carlo for POLY: exact Boltzmann weights of size permutations, displacement MC
+against MD in the same canonical ensemble, bookkeeping and reproducibility."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hpcglass.kernels.forces import VerletList, energy_forces
+from hpcglass.kernels.pair import pair_energy_r2, pair_phi
+from hpcglass.models import make_model
+from hpcglass.sampling.md import maxwell_velocities, run_nvt
+from hpcglass.sampling.minimize import fire
+from hpcglass.sampling.swap_mc import swap_mc
+
+
+def test_pair_energy_r2_is_phi():
+    m = make_model("poly", 2, 8, rng=np.random.default_rng(0))
+    for r in np.linspace(0.8, 3.4, 200):
+        for lam in (1.0, 1.3, 2.1):
+            assert pair_energy_r2(r * r, lam, 1.0, 0, m.xc, m.coeffs) == pytest.approx(
+                pair_phi(r, lam, 1.0, 0, m.xc, m.coeffs)[0], rel=1e-12, abs=1e-15)
+
+
+def _triangle():
+    """Three POLY particles at fixed positions with three distinct sizes (2D, big box)."""
+    m = make_model("poly", 2, 3, density=3 / 12.0**2, rng=np.random.default_rng(0))
+    m = m.with_sizes(np.array([1.0, 1.5, 2.1]))
+    x = np.array([[5.0, 5.0], [6.6, 5.0], [5.9, 6.5]])
+    return m, x
+
+
+def test_swaps_sample_the_boltzmann_weights_of_all_size_permutations():
+    """Exact enumeration: with swap moves only, each of the 3! assignments of the sizes must be
+    visited with probability exp(-U/T)/Z."""
+    m, x = _triangle()
+    T = 0.8
+    perms = list(itertools.permutations(range(3)))
+    U = np.array([energy_forces(x, m.with_sizes(m.sizes[list(p)]))[0] for p in perms])
+    assert np.ptp(U) > T  # the weights differ enough to be tested
+    w = np.exp(-(U - U.min()) / T)
+    exact = w / w.sum()
+    rng = np.random.default_rng(5)
+    sizes, counts = m.sizes.copy(), np.zeros(len(perms))
+    index = {tuple(m.sizes[list(p)]): k for k, p in enumerate(perms)}
+    for _ in range(30000):
+        res = swap_mc(x, m.with_sizes(sizes), T, 1, rng, p_swap=1.0, tune=0)
+        sizes = res.sizes
+        counts[index[tuple(sizes)]] += 1
+    chi2 = stats.chisquare(counts, exact * counts.sum())
+    assert chi2.pvalue > 1e-4, (counts / counts.sum(), exact)
+
+
+def _poly_liquid(N=64, d=2, seed=3):
+    rng = np.random.default_rng(seed)
+    m = make_model("poly", d, N, rng=rng)
+    x = fire(rng.random((N, d)) * m.L, m.L, VerletList(m).force, ftol=1.0).x
+    return m, x, rng
+
+
+def test_displacement_mc_and_md_give_the_same_mean_energy():
+    """With swaps off, MC samples the same configurational distribution as NVT MD."""
+    m, x, rng = _poly_liquid()
+    T = 2.0
+    mc = swap_mc(x, m, T, 6000, rng, p_swap=0.0, tune=200)
+    e_mc = mc.energy[1000:]
+    assert 0.3 < mc.acc_displacement < 0.5
+    vl = VerletList(m)
+    e_md, xm, v = [], x, maxwell_velocities(m.N, 2, T, rng)
+    for _ in range(100):
+        res = run_nvt(xm, v, m.L, vl.force, 0.0025, 400, T, rng)
+        xm, v = res.x, res.v
+        e_md.append(res.U_mean)
+    e_md = np.array(e_md[10:])
+    # errors from blocks longer than the correlation times
+    err_mc = np.std(e_mc.reshape(25, -1).mean(1)) / 5
+    err_md = np.std(e_md.reshape(9, -1).mean(1)) / 3
+    assert abs(e_mc.mean() - e_md.mean()) < 4 * np.hypot(err_mc, err_md), (e_mc.mean(), e_md.mean())
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_sizes_are_conserved_energy_is_tracked_and_runs_are_reproducible(d):
+    m, x, _ = _poly_liquid(N=200, d=d)
+    a = swap_mc(x, m, 0.5, 60, np.random.default_rng(9))
+    b = swap_mc(x, m, 0.5, 60, np.random.default_rng(9))
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.sizes, b.sizes)
+    assert np.array_equal(np.sort(a.sizes), np.sort(m.sizes))
+    assert not np.array_equal(a.sizes, m.sizes) and a.acc_swap > 0
+    # the running sum of dU over 12000 attempts stays on the exact energy
+    exact = energy_forces(a.x, m.with_sizes(a.sizes))[0] / m.N
+    assert a.energy[-1] == pytest.approx(exact, rel=1e-10)
+    assert a.rebuilds > 1 and np.all((a.x >= 0) & (a.x < m.L))
+
+
+def test_swap_mc_refuses_other_models():
+    m = make_model("ipl", 2, 16)
+    with pytest.raises(ValueError, match="POLY"):
+        swap_mc(np.zeros((16, 2)), m, 1.0, 1, np.random.default_rng(0))
