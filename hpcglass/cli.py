@@ -20,6 +20,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 os.environ.setdefault("H5PY_ALWAYS_USE_MPI", "1")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -36,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run (or --resume) the tasks of an input file; PETSc options may follow '--'")
     run.add_argument("input", help="YAML input file (see docs/inputs.md)")
     run.add_argument("--out", help="run file to write (default: run.output of the input, else runs/<stem>.h5)")
+    run.add_argument("--ensemble", metavar="NAME|INDEX",
+                     help="run only this ensemble (name, or 0-based position in the input; for job arrays). "
+                          "Its tasks keep their indices and seeds, so the data equal those of the full run. "
+                          "Default output: <output stem>.<ensemble name>.h5")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish an interrupted run: only unfinished tasks are done")
     mode.add_argument("--overwrite", action="store_true", help="discard an earlier run file and its parts")
@@ -118,6 +123,8 @@ def _run(args, petsc_args: list[str]) -> int:
 
         try:
             config = parse_config(text, args.input, output=args.out)
+            if args.ensemble is not None:
+                config = _one_ensemble(config, args.ensemble, args.out)
         except ConfigError as exc:
             err = str(exc)
     if err is not None:
@@ -136,6 +143,22 @@ def _run(args, petsc_args: list[str]) -> int:
         return EXIT_FATAL
 
 
+def _one_ensemble(config, which: str, out: str | None):
+    """The config restricted (via ``only``) to one ensemble named or numbered by ``which``."""
+    from .config import ConfigError
+
+    names = [e.name for e in config.ensembles]
+    if which in names:
+        name = which
+    elif which.isdigit() and int(which) < len(names):
+        name = names[int(which)]
+    else:
+        raise ConfigError(f"{config.path}: --ensemble {which}: expected one of {', '.join(names)} "
+                          f"or an index in [0, {len(names) - 1}]")
+    output = out or f"{os.path.splitext(config.output)[0]}.{name}.h5"
+    return dataclasses.replace(config, output=output, only=name)
+
+
 def _run_config(comm, config, args, petsc_args: list[str]) -> int:
     from . import store
     from .config import ensemble_params
@@ -145,7 +168,7 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
     from .workflows import KINDS, run_task
 
     rank, size = comm.Get_rank(), comm.Get_size()
-    tasks = expand(config)
+    tasks = [t for t in expand(config) if config.only in (None, t.ensemble.name)]
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     prep = None
     if rank == 0:
@@ -166,7 +189,8 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
 
     init(petsc_args, dict(config.petsc_options))
     if rank == 0:
-        print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {len(config.ensembles)} ensembles on {size} ranks;"
+        scope = f"ensemble {config.only}" if config.only else f"{len(config.ensembles)} ensembles"
+        print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {scope} on {size} ranks;"
               f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}); output {config.output}",
               flush=True)
     parts = store.parts_dir_for(config.output)
@@ -191,6 +215,7 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
             "input_yaml": config.text,
             "input_sha256": config.text_sha256,
             "root_seed": config.seed,
+            "ensemble_only": config.only or "",
             "n_ranks": size,
             "attempts": attempt + 1,
             "started": started,
@@ -202,7 +227,7 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
         }
     provenance = comm.bcast(provenance, root=0)
     ens_attrs = {e.name: {"kind": e.kind, "params": json.dumps(ensemble_params(e), sort_keys=True)}
-                 for e in config.ensembles}
+                 for e in config.ensembles if config.only in (None, e.name)}
     store.gather(comm, config.output, tasks, records, KINDS, provenance, ens_attrs)
     if rank == 0:
         failed = [r for r in records.values() if r.status != store.STATUS_DONE]

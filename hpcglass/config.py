@@ -125,7 +125,10 @@ def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A validated run: the run-wide settings plus the ensembles, in input order."""
+    """A validated run: the run-wide settings plus the ensembles, in input order.
+
+    ``only``: the name of the one ensemble to run (``hpcglass run --ensemble``), else None.
+    """
 
     path: str
     text: str
@@ -135,6 +138,7 @@ class RunConfig:
     progress_seconds: float
     petsc_options: tuple[tuple[str, str], ...]
     ensembles: tuple
+    only: str | None = None
 
     @property
     def text_sha256(self) -> str:

@@ -124,3 +124,19 @@ def test_bad_glass_values(old, new, key, expected):
         parse_config(text, "in/g.yaml")
     msg = str(err.value)
     assert msg.startswith("in/g.yaml: ") and key in msg and expected in msg, msg
+
+
+def test_every_committed_input_validates():
+    """`hpcglass validate` on every YAML in inputs/, through the real command line."""
+    import glob
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(glob.glob(str(root / "inputs" / "**" / "*.yaml"), recursive=True))
+    assert len(files) >= 15
+    r = subprocess.run([sys.executable, "-m", "hpcglass.cli", "validate", *files], capture_output=True,
+                       text=True, cwd=root, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count(": ok:") == len(files)

@@ -219,3 +219,19 @@ def test_bad_glass_input_exits_fast_on_every_rank(tmp_path, old, new, message):
     inp.write_text(GLASS.replace(old, new, 1))
     r = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "b.h5"), timeout=60)
     assert r.returncode == 2 and f"{inp}: {message}" in r.stderr, r.stderr
+
+
+def test_one_ensemble_run_equals_its_part_of_the_full_run(tmp_path):
+    """`--ensemble` (job arrays): same task indices and seeds, so the same data as the full run."""
+    inp = _input(tmp_path)
+    full = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "full.h5"), timeout=120)
+    assert full.returncode == 0, full.stderr
+    one = run_hpcglass(2, "run", str(inp), "--ensemble", "1", "--out", str(tmp_path / "d3.h5"), timeout=120)
+    assert one.returncode == 0 and "tasks in ensemble d3" in one.stdout, one.stderr
+    a, b = results(tmp_path / "full.h5"), results(tmp_path / "d3.h5")
+    assert {k for k in b if k.startswith("ensembles/")} == {k for k in a if k.startswith("ensembles/d3")}
+    for k in b:
+        if k.startswith("ensembles/"):
+            assert np.array_equal(a[k], b[k]), k
+    bad = run_hpcglass(2, "run", str(inp), "--ensemble", "d9", timeout=60)
+    assert bad.returncode == 2 and "--ensemble d9: expected one of d2, d3" in bad.stderr

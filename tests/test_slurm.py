@@ -50,3 +50,19 @@ def test_run_template_completes_and_resumes(cluster, tmp_path):
     assert "is complete" in (tmp_path / f"job-{job2}.out").read_text()
     squeue = subprocess.run(["squeue", "-h"], capture_output=True, text=True, env=cluster.env())
     assert squeue.returncode == 0 and not squeue.stdout.strip()
+
+
+def test_array_template_runs_one_ensemble_per_element(cluster, tmp_path):
+    inp = tmp_path / "two.yaml"
+    inp.write_text(INPUT + "  - {name: d3, kind: lattice, d: 3, L: 7, realizations: 300, batch: 100}\n")
+    job = cluster.sbatch("--export=ALL,OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1,"
+                         f"OUTDIR={tmp_path}", "--array=0-1", "--ntasks=1", f"--output={tmp_path}/job-%A_%a.out",
+                         "jobs/array.sbatch", str(inp), cwd=ROOT)
+    cluster.wait(job, timeout=300)
+    logs = "".join(p.read_text() for p in sorted(tmp_path.glob("job-*.out")))
+    for name, n in (("d2", 600), ("d3", 300)):
+        out = tmp_path / f"two.{name}.h5"
+        assert out.exists(), logs
+        with h5py.File(out, "r") as h5:
+            assert list(h5["ensembles"]) == [name] and h5["ensembles"][name]["kappa"].shape == (n,)
+            assert h5["provenance"].attrs["ensemble_only"] == name
