@@ -3,6 +3,16 @@
 Per ensemble with kappa values: a table row (kind, d, number of values, eta by least squares with
 its window, eta by maximum likelihood with its kmax, the paper's value where known), DIR/eta.csv,
 DIR/pkappa_<ensemble>.csv, and DIR/fig3b_lattice.png/.pdf when lattice ensembles exist.
+Glass ensembles (analysis/glass.py), grouped by the input file they were run from:
+  glass.csv                         kappa_g (bootstrap over samples), G, U/N, eq. check, eta
+  pkappa_<input>.png/.pdf           p(kappa) of the group with MLE fits (Figs. 3a, 4, 5, 8)
+  fig2_scatter_<input>.png/.pdf     kappa vs f where pairs are `all` or `random` (Fig. 2),
+                                    scatter_<ensemble>.csv and kappa_by_f_<ensemble>.csv
+  fig6_kappa_g_G.png/.pdf           kappa_g/kappa_inf and G/G_inf vs T_p per (model, d) over all
+                                    files (Fig. 6; the largest N where a T_p has several), growth.csv
+  fig8_finite_size_<model><d>d      eta and kappa_g vs N at fixed T_p and protocol (Fig. 8),
+                                    finite_size_<model><d>d.csv
+  modes_<input>.png/.pdf            D(omega) and participation of the lowest modes, modes_<ensemble>.csv
 Exit status 2 if a file is missing or not an hpcglass run file.
 """
 
@@ -18,8 +28,10 @@ import numpy as np
 
 from .distributions import log_binned_pdf, pdf_from_histogram
 from .fits import default_window, fit_eta, fit_eta_mle, window_rule
-from .io import RunFileError, open_run
-from .plots import PAPER_LATTICE_ETA, fig3b_lattice
+from . import glass as gl
+from .io import RunFileError, open_run, provenance
+from .plots import (PAPER_LATTICE_ETA, fig2_scatter, fig3b_lattice, fig6_growth, fig8_finite_size, modes_figure,
+                    pkappa_family)
 
 COLUMNS = ["file", "ensemble", "kind", "d", "n_values", "eta_lsq", "err_lsq", "kmin", "kmax", "bins",
            "A_lsq", "eta_mle", "err_mle", "n_tail", "A_mle", "eta_paper", "window_rule"]
@@ -62,12 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plots", required=True, help="output folder for figures and CSV tables")
     ap.add_argument("--kmax-frac", type=float, default=0.01,
                     help="fit window: kappa below this quantile of the data (default 0.01)")
+    ap.add_argument("--glass-kmax-frac", type=float, default=0.1,
+                    help="the same for glass ensembles, which hold far fewer values (default 0.1)")
     ap.add_argument("--per-decade", type=int, default=10, help="log bins per decade (default 10)")
     ap.add_argument("--min-counts", type=int, default=10,
                     help="least-squares window: every bin needs at least this many counts (default 10)")
     args = ap.parse_args(argv)
-    if not 0 < args.kmax_frac <= 1:
-        ap.error("--kmax-frac must be in (0, 1]")
+    if not (0 < args.kmax_frac <= 1 and 0 < args.glass_kmax_frac <= 1):
+        ap.error("--kmax-frac and --glass-kmax-frac must be in (0, 1]")
     try:
         ensembles = [e for path in args.runs for e in open_run(path)]
     except RunFileError as exc:
@@ -79,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"window: {rule}")
     print(f"{'ensemble':24s} {'kind':8s} {'d':>2s} {'values':>10s}  {'eta LSQ':>15s} {'[kmin, kmax]':>19s} "
           f"{'bins':>4s}  {'eta MLE':>15s} {'kmax':>8s} {'n_tail':>7s} {'paper':>6s}")
-    rows, lattice = [], []
+    rows, lattice, glasses = [], [], []
     for ens in ensembles:
-        n, pdf, lsq, mle, note = _analyse(ens, args.kmax_frac, args.per_decade, args.min_counts)
+        frac = args.glass_kmax_frac if ens.kind == "glass" else args.kmax_frac
+        n, pdf, lsq, mle, note = _analyse(ens, frac, args.per_decade, args.min_counts)
         d = ens.params.get("d")
         tag = ens.name if names.count(ens.name) == 1 else \
             f"{os.path.splitext(os.path.basename(ens.path))[0]}_{ens.name}"
@@ -106,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             w.writerows(zip(pdf.centres, pdf.pdf, pdf.counts))
         if ens.kind == "lattice":
             lattice.append((d, f"d={d}" if names.count(ens.name) == 1 else tag, pdf, lsq, mle))
+        if ens.kind == "glass":
+            glasses.append((tag, ens, pdf, mle))
     with open(os.path.join(args.plots, "eta.csv"), "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(COLUMNS)
@@ -115,7 +132,97 @@ def main(argv: list[str] | None = None) -> int:
         for path in fig3b_lattice(lattice, os.path.join(args.plots, "fig3b_lattice")):
             print(f"wrote {path}")
     print(f"wrote {os.path.join(args.plots, 'eta.csv')}")
+    if glasses:
+        _glass_outputs(glasses, args.plots)
     return 0
+
+
+def _input_stem(path: str) -> str:
+    """The stem of the input a run file came from (job-array files of one input share it)."""
+    src = provenance(path).get("input_path") or path
+    return os.path.splitext(os.path.basename(src))[0]
+
+
+def _write_csv(path: str, header: list[str], rows) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    print(f"wrote {path}")
+
+
+def _report(paths: list[str]) -> None:
+    for p in paths:
+        print(f"wrote {p}")
+
+
+def _glass_outputs(glasses, out: str) -> None:
+    """Tables and figures of the glass ensembles (see the module docstring)."""
+    stems = {p: _input_stem(p) for p in {e.path for _, e, _, _ in glasses}}
+    items = []
+    for tag, ens, pdf, mle in glasses:
+        items.append((tag, ens, pdf, mle, gl.summarize(ens, stems[ens.path])))
+    fields = list(gl.GlassSummary.__dataclass_fields__)
+    _write_csv(os.path.join(out, "glass.csv"), ["tag", *fields, "eta_mle", "err_mle", "A_mle", "kmax_mle"],
+               [[tag, *[getattr(s, f) for f in fields], *((m.eta, m.err, m.A, m.kmax) if m else [math.nan] * 4)]
+                for tag, _, _, m, s in items])
+    print(f"{'glass ensemble':24s} {'T_p':>5s} {'N':>6s} {'samples':>7s} {'kappa_g':>17s} {'G':>17s} {'eq shift/sigma':>14s}")
+    for tag, _, _, _, s in items:
+        print(f"{tag:24s} {s.T_p:5.2f} {s.N:6d} {s.samples:7d} {s.kappa_g:8.3f} ± {s.kappa_g_err:6.3f} "
+              f"{s.G:8.3f} ± {s.G_err:6.3f} {s.eq_shift:14.1f}")
+    for group in sorted(set(stems.values())):
+        mine = [it for it in items if it[4].group == group]
+        curves = [(f"{s.model} {s.d}D N={s.N} $T_p$={s.T_p:g}", pdf, mle) for _, _, pdf, mle, s in mine if pdf]
+        dims = sorted({s.d for *_, s in mine})
+        slopes = [PAPER_LATTICE_ETA[d] for d in dims if d in PAPER_LATTICE_ETA]
+        _report(pkappa_family(curves, os.path.join(out, f"pkappa_{group}"),
+                              f"{group}: p($\kappa$), MLE fits; dotted: lattice-model slopes", slopes))
+        panels = []
+        for tag, ens, _, _, s in mine:
+            if s.pairs in ("all", "random"):
+                f, kappa = gl.scatter(ens)
+                binned = gl.kappa_by_force(f, kappa)
+                _write_csv(os.path.join(out, f"scatter_{tag}.csv"), ["f", "kappa"], zip(f, kappa))
+                e = binned["edges"]
+                _write_csv(os.path.join(out, f"kappa_by_f_{tag}.csv"), ["f_lo", "f_hi", "median_kappa", "pairs"],
+                           zip(e[:-1], e[1:], binned["median"], binned["counts"]))
+                panels.append((f"{s.model} {s.d}D N={s.N} $T_p$={s.T_p:g}", f, kappa, binned))
+        if panels:
+            _report(fig2_scatter(panels, 1e-3, os.path.join(out, f"fig2_scatter_{group}")))
+        modes = [(tag, gl.mode_statistics(ens)) for tag, ens, *_ in mine if ens.has("eigenvalues")]
+        for tag, m in modes:
+            _write_csv(os.path.join(out, f"modes_{tag}.csv"), ["omega", "participation"],
+                       zip(m["omega"], m["participation"]))
+        if modes:
+            _report(modes_figure(modes, os.path.join(out, f"modes_{group}")))
+    growth, rows = [], []
+    for model, d in sorted({(s.model, s.d) for *_, s in items}):
+        # one point per T_p: where several N share a T_p (a finite-size series), the largest N
+        best: dict = {}
+        for *_, s in items:
+            if (s.model, s.d) == (model, d) and (s.T_p not in best or s.N > best[s.T_p].N):
+                best[s.T_p] = s
+        mine = list(best.values())
+        if len(mine) < 2:
+            continue
+        kc = gl.relative_to_highest_T(mine, "kappa_g")
+        gc = gl.relative_to_highest_T(mine, "G") if all(np.isfinite(s.G) for s in mine) else None
+        growth.append((f"{model} {d}D", kc, gc))
+        for k in range(len(kc["T_p"])):
+            rows.append([model, d, kc["T_p"][k], kc["ratio"][k], kc["err"][k],
+                         gc["ratio"][k] if gc else math.nan, gc["err"][k] if gc else math.nan, kc["reference_T_p"]])
+    if growth:
+        _write_csv(os.path.join(out, "growth.csv"), ["model", "d", "T_p", "kappa_g_ratio", "kappa_g_ratio_err",
+                                                      "G_ratio", "G_ratio_err", "reference_T_p"], rows)
+        _report(fig6_growth(growth, os.path.join(out, "fig6_kappa_g_G")))
+    for key in sorted({(s.model, s.d, s.T_p, s.protocol) for *_, s in items}):
+        series = [(s, mle) for *_, mle, s in items if (s.model, s.d, s.T_p, s.protocol) == key]
+        if len({s.N for s, _ in series}) < 2:
+            continue
+        table = gl.finite_size(series)
+        name = f"finite_size_{key[0]}{key[1]}d"
+        _write_csv(os.path.join(out, f"{name}.csv"), list(table), zip(*table.values()))
+        _report(fig8_finite_size(table, os.path.join(out, f"fig8_{name}"), PAPER_LATTICE_ETA.get(key[1])))
 
 
 if __name__ == "__main__":

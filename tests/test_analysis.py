@@ -11,6 +11,8 @@ import pytest
 
 from analysis.distributions import log_binned_pdf, pdf_from_counts, pdf_from_histogram
 from analysis.fits import default_window, fit_eta, fit_eta_lsq, fit_eta_mle
+from analysis.glass import (GlassSummary, bootstrap_pooled_mean, growth_factor, kappa_by_force,
+                            relative_to_highest_T)
 from analysis.io import RunFileError, open_run, provenance
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -168,7 +170,8 @@ def test_generic_ragged_fields_of_a_glass_ensemble(tmp_path):
     with h5py.File(run, "w") as h5:
         h5.attrs["hpcglass_schema"] = 1
         g = h5.create_group("ensembles").create_group("ipl_d2")
-        g.attrs.update({"kind": "glass", "params": json.dumps({"d": 2, "N": 64})})
+        g.attrs.update({"kind": "glass", "params": json.dumps({"model": "ipl", "d": 2, "N": 64, "T_p": 1.0,
+                                                               "protocol": "instantaneous", "pairs": "threshold"})})
         g["status"] = np.array([b"done", b"failed", b"done"], dtype="S8")
         g["task_index"] = np.array([3, 4, 5])
         for i, name in enumerate(("kappa", "f")):
@@ -183,3 +186,78 @@ def test_generic_ragged_fields_of_a_glass_ensemble(tmp_path):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr  # too few values to fit: reported, not a crash
     assert not (tmp_path / "p" / "fig3b_lattice.png").exists()
+
+
+def test_bootstrap_error_covers_the_truth_at_its_stated_rate():
+    """Pairs of one sample share a sample-level offset (correlated); the bootstrap over samples
+    must still give a 1-sigma interval that holds the true mean about 68 % of the time."""
+    rng = np.random.default_rng(3)
+    hits = []
+    for _ in range(300):
+        groups = [5.0 + rng.normal() + rng.normal(size=rng.integers(20, 60)) for _ in range(25)]
+        mean, err = bootstrap_pooled_mean(groups, n_boot=400, rng=rng)
+        hits.append(abs(mean - 5.0) < err)
+    assert 0.60 <= np.mean(hits) <= 0.78
+    assert np.isnan(bootstrap_pooled_mean([np.ones(3)])[1])
+
+
+def test_growth_ratios_and_kappa_by_force():
+    s = [GlassSummary("g", f"e{T}", "poly", 3, 500, T, "instantaneous", "threshold", 4, 100, k, 0.1 * k,
+                      G, 0.0, -1.0, 0.0, 0.0) for T, k, G in ((0.5, 8.0, 15.0), (2.0, 2.0, 10.0), (1.0, 4.0, 12.0))]
+    c = relative_to_highest_T(s, "kappa_g")
+    assert c["T_p"].tolist() == [2.0, 1.0, 0.5] and np.allclose(c["ratio"], [1, 2, 4])
+    assert c["err"][2] == pytest.approx(4 * np.sqrt(2) * 0.1)
+    assert growth_factor(s, "G") == pytest.approx((1.5, 0.0))
+    rng = np.random.default_rng(1)
+    f = 10 ** rng.uniform(-7, 1, 20000)
+    kappa = rng.lognormal(0, 0.3, f.size) * np.where(f > 1e-3, 1 + (f / 1e-3) ** 0.3, 2.0)
+    b = kappa_by_force(f, kappa)
+    assert b["below"] == pytest.approx(2.0, rel=0.05) and b["above_max"] > 5 * b["below"]
+
+
+def _glass_ensemble(g, params, kappa, f, G, halves, eig=None):
+    n_t = len(kappa)
+    g.attrs.update({"kind": "glass", "params": json.dumps(params)})
+    g["status"] = np.array([b"done"] * n_t, dtype="S8")
+    g["task_index"] = np.arange(n_t)
+    for name, per in (("kappa", kappa), ("f", f)):
+        g[name] = np.concatenate(per)
+        g[name + "_offsets"] = np.concatenate([[0], np.cumsum([len(a) for a in per])])
+    g["G"], g["energy"], g["eq_energy_halves"] = G, np.full(n_t, -1.0), halves
+    if eig is not None:
+        g["eigenvalues"], g["participation"] = eig, np.full(eig.shape, 0.1)
+
+
+def test_cli_glass_tables_and_figures(tmp_path):
+    """Three T_p of POLY 3D with known kappa_g and G ratios, one extra N, modes and a scatter."""
+    rng = np.random.default_rng(2)
+    run = tmp_path / "study.h5"
+    with h5py.File(run, "w") as h5:
+        h5.attrs["hpcglass_schema"] = 1
+        h5.create_group("provenance").attrs["input_path"] = "/x/inputs/small/fig5_study.yaml"
+        eg = h5.create_group("ensembles")
+        for T, scale, N in ((2.0, 1.0, 500), (1.0, 2.0, 500), (0.5, 4.0, 500), (0.5, 4.0, 1000)):
+            kappa = [scale * power_law(400, 0.8, int(100 * T + N + k)) for k in range(4)]
+            kappa = [k * (scale / 1.8 * 2.8) / k.mean() for k in kappa]  # every sample mean: scale * 2.8/1.8
+            f = [10 ** rng.uniform(-6, 1, 400) for _ in range(4)]
+            params = {"model": "poly", "d": 3, "N": N, "T_p": T, "protocol": "instantaneous", "pairs": "all"}
+            _glass_ensemble(eg.create_group(f"poly_T{T}_N{N}"), params, kappa, f, np.full(4, 10.0 + T),
+                            np.tile([[-2.0, -2.0]], (4, 1)) + rng.normal(0, 1e-3, (4, 2)),
+                            eig=np.abs(rng.normal(1, 0.3, (4, 5))))
+    out = tmp_path / "p"
+    r = subprocess.run([sys.executable, "-m", "analysis", str(run), "--plots", str(out)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert r.returncode == 0, r.stderr
+    rows = {row["T_p"]: row for row in csv.DictReader(open(out / "growth.csv"))}
+    assert float(rows["0.5"]["kappa_g_ratio"]) == pytest.approx(4.0) and rows["0.5"]["reference_T_p"] == "2.0"
+    assert float(rows["0.5"]["G_ratio"]) == pytest.approx(10.5 / 12.0)
+    glass = list(csv.DictReader(open(out / "glass.csv")))
+    assert len(glass) == 4 and {g["group"] for g in glass} == {"fig5_study"}
+    hot = next(g for g in glass if g["T_p"] == "2.0")
+    assert float(hot["kappa_g"]) == pytest.approx(2.8 / 1.8) and float(hot["kappa_g_err"]) < 1e-9
+    fs = np.genfromtxt(out / "finite_size_poly3d.csv", delimiter=",", names=True)
+    assert fs["N"].tolist() == [500, 1000]
+    for fig in ("pkappa_fig5_study", "fig2_scatter_fig5_study", "fig6_kappa_g_G", "fig8_finite_size_poly3d",
+                "modes_fig5_study"):
+        assert (out / f"{fig}.png").stat().st_size > 1000 and (out / f"{fig}.pdf").exists(), fig
+    assert np.loadtxt(out / "modes_poly_T2.0_N500.csv", delimiter=",", skiprows=1).shape == (20, 2)
