@@ -52,8 +52,9 @@ class GlassSummary:
     """Scalars of one glass ensemble (finished samples only).
 
     kappa_g: mean kappa over the selected pairs of all samples, error by bootstrap over samples;
-    G, energy: sample means with standard errors; eq_shift: mean over samples of the second-half
-    minus first-half U/N at T_p in units of its standard error (|eq_shift| >~ 3: not stationary).
+    G, energy: sample means with standard errors; eq_shift: mean over samples of the fourth-quarter
+    minus third-quarter U/N at T_p (``eq_energy_halves``) in units of its standard error
+    (|eq_shift| >~ 3: the sampling at T_p had not become stationary).
     """
 
     group: str

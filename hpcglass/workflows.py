@@ -80,21 +80,23 @@ def run_glass(task: Task, root_seed: int) -> dict:
         model = model.with_sizes(mc.sizes)
         vl = VerletList(model)
         x, v = mc.x, maxwell_velocities(N, d, ens.T_p, rng)
-        series = mc.energy[mc.tune:]
+        quarters = np.array_split(mc.energy[mc.tune:], 4)
+        halves = [q.mean() if q.size else np.nan for q in quarters[2:]]
         eq = {"mc_acc_displacement": np.float64(mc.acc_displacement), "mc_acc_swap": np.float64(mc.acc_swap),
               "mc_delta": np.float64(mc.delta)}
     else:
-        half = int(round(ens.equilibration / dt / 2))
-        runs = []
+        steps = int(round(ens.equilibration / dt))
+        quarter = steps // 4
         v = maxwell_velocities(N, d, ens.T_p, rng)
-        for _ in range(2):
-            runs.append(run_nvt(x, v, L, vl.force, dt, half, ens.T_p, rng))
+        runs = []
+        for n in (steps - 2 * quarter, quarter, quarter):
+            runs.append(run_nvt(x, v, L, vl.force, dt, n, ens.T_p, rng))
             x, v = runs[-1].x, runs[-1].v
-        series = np.array([r.U_mean for r in runs])
-        eq = {"md_T_mean": np.float64(0.5 * (runs[0].T_mean + runs[1].T_mean))}
-    # equilibration evidence: mean U/N over the first and second half of the sampling at T_p
-    h = len(series) // 2
-    eq["eq_energy_halves"] = np.array([series[:h].mean(), series[h:].mean()]) if h else np.full(2, np.nan)
+        halves = [r.U_mean if quarter else np.nan for r in runs[1:]]
+        eq = {"md_T_mean": np.float64(np.mean([r.T_mean for r in runs[1:]]) if quarter else runs[0].T_mean)}
+    # Equilibration evidence: mean U/N over the third and the fourth quarter of the sampling at
+    # T_p (the first half is burn-in); equal within errors when the run has become stationary.
+    eq["eq_energy_halves"] = np.array(halves, dtype=np.float64)
     if ens.protocol == "continuous":
         steps = int(np.ceil(ens.T_p / ens.quench_rate / dt))
         x = run_nvt(x, v, L, vl.force, dt, steps, linear_quench(ens.T_p, ens.quench_rate), rng).x

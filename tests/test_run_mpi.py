@@ -196,7 +196,8 @@ def test_glass_samples_identical_on_one_and_two_ranks(tmp_path):
     with h5py.File(tmp_path / "two.h5", "r") as h5:
         g = h5["ensembles/ipl2d"]
         assert g["position"].shape == (3, 64, 2) and np.all(g["max_force"][()] < 1e-10)
-        assert np.all(g["G"][()] > 0) and g["eigenvalues"].shape == (3, 3)
+        # G of a 64-particle glass can be negative (box-shear instability); the mean is not
+        assert np.all(np.isfinite(g["G"][()])) and g["G"][()].mean() > 0 and g["eigenvalues"].shape == (3, 3)
         assert np.all(g["f"][()] < 1e-3) and np.all(g["kappa"][()] > 0)
         assert "G" not in h5["ensembles/ka"] and h5["ensembles/ka/kappa"].shape == (40,)
         poly = h5["ensembles/poly2d"]
