@@ -9,8 +9,9 @@ Glass ensembles (analysis/glass.py), grouped by the input file they were run fro
   fig2_scatter_<input>.png/.pdf     kappa vs f where pairs are `all` or `random` (Fig. 2),
                                     scatter_<ensemble>.csv and kappa_by_f_<ensemble>.csv
   fig6_kappa_g_G.png/.pdf           kappa_g/kappa_inf and G/G_inf vs T_p per (model, d) over all
-                                    files (Fig. 6; the largest N where a T_p has several), growth.csv
-  fig8_finite_size_<model><d>d      eta and kappa_g vs N at fixed T_p and protocol (Fig. 8),
+                                    files, force-filtered ensembles only (Fig. 6; the largest N
+                                    where a T_p has several), growth.csv
+  fig8_finite_size_<model><d>d      eta and kappa_g vs N at fixed T_p, protocol and pairs (Fig. 8),
                                     finite_size_<model><d>d.csv
   modes_<input>.png/.pdf            D(omega) and participation of the lowest modes, modes_<ensemble>.csv
 Exit status 2 if a file is missing or not an hpcglass run file.
@@ -200,7 +201,9 @@ def _glass_outputs(glasses, out: str) -> None:
         # one point per T_p: where several N share a T_p (a finite-size series), the largest N
         best: dict = {}
         for *_, s in items:
-            if (s.model, s.d) == (model, d) and (s.T_p not in best or s.N > best[s.T_p].N):
+            # kappa_g of Fig. 6 is over the force-filtered pairs; ensembles of all/random pairs
+            # (Figs. 2 and 4) measure something else and stay out
+            if (s.model, s.d, s.pairs) == (model, d, "threshold") and (s.T_p not in best or s.N > best[s.T_p].N):
                 best[s.T_p] = s
         mine = list(best.values())
         if len(mine) < 2:
@@ -215,8 +218,8 @@ def _glass_outputs(glasses, out: str) -> None:
         _write_csv(os.path.join(out, "growth.csv"), ["model", "d", "T_p", "kappa_g_ratio", "kappa_g_ratio_err",
                                                       "G_ratio", "G_ratio_err", "reference_T_p"], rows)
         _report(fig6_growth(growth, os.path.join(out, "fig6_kappa_g_G")))
-    for key in sorted({(s.model, s.d, s.T_p, s.protocol) for *_, s in items}):
-        series = [(s, mle) for *_, mle, s in items if (s.model, s.d, s.T_p, s.protocol) == key]
+    for key in sorted({(s.model, s.d, s.T_p, s.protocol, s.pairs) for *_, s in items}):
+        series = [(s, mle) for *_, mle, s in items if (s.model, s.d, s.T_p, s.protocol, s.pairs) == key]
         if len({s.N for s, _ in series}) < 2:
             continue
         table = gl.finite_size(series)

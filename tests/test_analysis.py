@@ -236,12 +236,13 @@ def test_cli_glass_tables_and_figures(tmp_path):
         h5.attrs["hpcglass_schema"] = 1
         h5.create_group("provenance").attrs["input_path"] = "/x/inputs/small/fig5_study.yaml"
         eg = h5.create_group("ensembles")
-        for T, scale, N in ((2.0, 1.0, 500), (1.0, 2.0, 500), (0.5, 4.0, 500), (0.5, 4.0, 1000)):
+        for T, scale, N, pairs in ((2.0, 1.0, 500, "threshold"), (1.0, 2.0, 500, "threshold"),
+                                   (0.5, 4.0, 500, "threshold"), (0.5, 4.0, 1000, "threshold"), (0.5, 9.0, 500, "all")):
             kappa = [scale * power_law(400, 0.8, int(100 * T + N + k)) for k in range(4)]
             kappa = [k * (scale / 1.8 * 2.8) / k.mean() for k in kappa]  # every sample mean: scale * 2.8/1.8
             f = [10 ** rng.uniform(-6, 1, 400) for _ in range(4)]
-            params = {"model": "poly", "d": 3, "N": N, "T_p": T, "protocol": "instantaneous", "pairs": "all"}
-            _glass_ensemble(eg.create_group(f"poly_T{T}_N{N}"), params, kappa, f, np.full(4, 10.0 + T),
+            params = {"model": "poly", "d": 3, "N": N, "T_p": T, "protocol": "instantaneous", "pairs": pairs}
+            _glass_ensemble(eg.create_group(f"poly_T{T}_N{N}_{pairs}"), params, kappa, f, np.full(4, 10.0 + T),
                             np.tile([[-2.0, -2.0]], (4, 1)) + rng.normal(0, 1e-3, (4, 2)),
                             eig=np.abs(rng.normal(1, 0.3, (4, 5))))
     out = tmp_path / "p"
@@ -252,7 +253,7 @@ def test_cli_glass_tables_and_figures(tmp_path):
     assert float(rows["0.5"]["kappa_g_ratio"]) == pytest.approx(4.0) and rows["0.5"]["reference_T_p"] == "2.0"
     assert float(rows["0.5"]["G_ratio"]) == pytest.approx(10.5 / 12.0)
     glass = list(csv.DictReader(open(out / "glass.csv")))
-    assert len(glass) == 4 and {g["group"] for g in glass} == {"fig5_study"}
+    assert len(glass) == 5 and {g["group"] for g in glass} == {"fig5_study"}
     hot = next(g for g in glass if g["T_p"] == "2.0")
     assert float(hot["kappa_g"]) == pytest.approx(2.8 / 1.8) and float(hot["kappa_g_err"]) < 1e-9
     fs = np.genfromtxt(out / "finite_size_poly3d.csv", delimiter=",", names=True)
@@ -260,4 +261,6 @@ def test_cli_glass_tables_and_figures(tmp_path):
     for fig in ("pkappa_fig5_study", "fig2_scatter_fig5_study", "fig6_kappa_g_G", "fig8_finite_size_poly3d",
                 "modes_fig5_study"):
         assert (out / f"{fig}.png").stat().st_size > 1000 and (out / f"{fig}.pdf").exists(), fig
-    assert np.loadtxt(out / "modes_poly_T2.0_N500.csv", delimiter=",", skiprows=1).shape == (20, 2)
+    assert np.loadtxt(out / "modes_poly_T2.0_N500_threshold.csv", delimiter=",", skiprows=1).shape == (20, 2)
+    # the all-pairs ensemble feeds Fig. 2 only, not the Fig. 6 or Fig. 8 curves
+    assert (out / "scatter_poly_T0.5_N500_all.csv").exists() and len(rows) == 3 and fs["N"].size == 2
