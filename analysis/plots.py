@@ -127,7 +127,6 @@ def fig6_growth(curves, stem: str) -> list[str]:
     b.set_ylabel(r"$G/G_\infty$")
     for ax in (a, b):
         ax.set_xlabel("$T_p$")
-        ax.set_xscale("log")
         ax.legend(fontsize=7)
     fig.suptitle("normalised by the highest $T_p$ of each curve", fontsize=8)
     return save(fig, stem)
