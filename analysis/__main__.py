@@ -4,7 +4,8 @@ Per ensemble with kappa values: a table row (kind, d, number of values, eta by l
 its window, eta by maximum likelihood with its kmax, the paper's value where known), DIR/eta.csv,
 DIR/pkappa_<ensemble>.csv, and DIR/fig3b_lattice.png/.pdf when lattice ensembles exist.
 Glass ensembles (analysis/glass.py), grouped by the input file they were run from:
-  glass.csv                         kappa_g (bootstrap over samples), G, U/N, eq. check, eta
+  glass.csv                         kappa_g (bootstrap over samples), G, U/N, eq. check, eta,
+                                    and A at the lattice eta of d from the fraction with kappa < 1
   pkappa_<input>.png/.pdf           p(kappa) of the group with MLE fits (Figs. 3a, 4, 5, 8)
   fig2_scatter_<input>.png/.pdf     kappa vs f where pairs are `all` or `random` (Fig. 2),
                                     scatter_<ensemble>.csv and kappa_by_f_<ensemble>.csv
@@ -28,7 +29,7 @@ import sys
 import numpy as np
 
 from .distributions import log_binned_pdf, pdf_from_histogram
-from .fits import default_window, fit_eta, fit_eta_mle, window_rule
+from .fits import default_window, fit_eta, fit_eta_mle, prefactor_at, window_rule
 from . import glass as gl
 from .io import RunFileError, open_run, provenance
 from .plots import (PAPER_LATTICE_ETA, fig2_scatter, fig3b_lattice, fig6_growth, fig8_finite_size, modes_figure,
@@ -164,9 +165,16 @@ def _glass_outputs(glasses, out: str) -> None:
     for tag, ens, pdf, mle in glasses:
         items.append((tag, ens, pdf, mle, gl.summarize(ens, stems[ens.path])))
     fields = list(gl.GlassSummary.__dataclass_fields__)
-    _write_csv(os.path.join(out, "glass.csv"), ["tag", *fields, "eta_mle", "err_mle", "A_mle", "kmax_mle"],
-               [[tag, *[getattr(s, f) for f in fields], *((m.eta, m.err, m.A, m.kmax) if m else [math.nan] * 4)]
-                for tag, _, _, m, s in items])
+    rows = []
+    for tag, ens, _, m, s in items:
+        # A at the lattice-model exponent of this d, over kappa < 1: one yardstick for all T_p
+        eta_ref = PAPER_LATTICE_ETA.get(s.d, math.nan)
+        a_ref = prefactor_at(ens.values("kappa"), eta_ref, 1.0) if s.n_kappa else math.nan
+        rows.append([tag, *[getattr(s, f) for f in fields],
+                     *((m.eta, m.err, m.A, m.kmax) if m else [math.nan] * 4), eta_ref, a_ref])
+    _write_csv(os.path.join(out, "glass.csv"),
+               ["tag", *fields, "eta_mle", "err_mle", "A_mle", "kmax_mle", "eta_ref", "A_at_eta_ref_kappa_below_1"],
+               rows)
     print(f"{'glass ensemble':24s} {'T_p':>5s} {'N':>6s} {'samples':>7s} {'kappa_g':>17s} {'G':>17s} {'eq shift/sigma':>14s}")
     for tag, _, _, _, s in items:
         print(f"{tag:24s} {s.T_p:5.2f} {s.N:6d} {s.samples:7d} {s.kappa_g:8.3f} ± {s.kappa_g_err:6.3f} "

@@ -116,3 +116,12 @@ def fit_eta(values: np.ndarray, frac: float = 0.01, per_decade: int = 10,
     counts, _ = np.histogram(values, bins=edges)
     lsq = fit_eta_lsq(pdf_from_counts(counts, edges, total=values.size), kmin, kmax, window=rule)
     return lsq, fit_eta_mle(values, kmax, window=rule)
+
+
+def prefactor_at(values: np.ndarray, eta: float, kmax: float) -> float:
+    """A of p(kappa) = A kappa^eta with eta held fixed, from the fraction F of ``values`` below
+    kmax: F = A kmax^(eta+1)/(eta+1).  Compares the weight of the small-kappa tail of
+    ensembles whose fitted exponents scatter (Fig. 5: A_kappa against T_p)."""
+    values = np.asarray(values, dtype=np.float64)
+    frac = np.count_nonzero((values > 0) & (values < kmax)) / max(values.size, 1)
+    return float(frac * (eta + 1.0) / kmax ** (eta + 1.0))

@@ -264,3 +264,9 @@ def test_cli_glass_tables_and_figures(tmp_path):
     assert np.loadtxt(out / "modes_poly_T2.0_N500_threshold.csv", delimiter=",", skiprows=1).shape == (20, 2)
     # the all-pairs ensemble feeds Fig. 2 only, not the Fig. 6 or Fig. 8 curves
     assert (out / "scatter_poly_T0.5_N500_all.csv").exists() and len(rows) == 3 and fs["N"].size == 2
+
+
+def test_prefactor_at_fixed_eta():
+    from analysis.fits import prefactor_at
+    k = 3.0 * power_law(200_000, 0.8, 21)  # p = 1.8 k^0.8 / 3^1.8 on (0, 3]
+    assert prefactor_at(k, 0.8, 1.0) == pytest.approx(1.8 / 3.0**1.8, rel=0.02)
