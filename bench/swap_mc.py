@@ -38,7 +38,7 @@ def main() -> None:
         x = fire(rng.random((m.N, d)) * m.L, m.L, VerletList(m).force, ftol=1.0).x
         warm = swap_mc(x, m, args.T, 20, rng, tune=20)
         m = m.with_sizes(warm.sizes)
-        start, _ = _neighbour_csr(warm.x, m.L, m.max_cutoff + 0.6)
+        start, _ = _neighbour_csr(warm.x, m.L, m.max_cutoff + 1.0)
         t0 = time.perf_counter()
         r = swap_mc(warm.x, m, args.T, args.sweeps, rng, delta=warm.delta, tune=0)
         wall = time.perf_counter() - t0

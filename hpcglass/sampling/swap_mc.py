@@ -172,7 +172,7 @@ def _attempts(x, sizes, xref, L, T, delta, p_swap, half_skin2, start, nbr, nonad
 
 
 def swap_mc(x: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.random.Generator,
-            p_swap: float = 0.2, delta: float = 0.1, skin: float = 0.6, tune: int | None = None,
+            p_swap: float = 0.2, delta: float = 0.1, skin: float = 1.0, tune: int | None = None,
             target: float = 0.4) -> SwapMCResult:
     """Swap Monte Carlo of a POLY configuration at temperature T.
 
