@@ -187,3 +187,19 @@ def test_minimised_sample_has_exactly_d_zero_modes(name, d):
         pytest.skip("this sample has rattlers")
     ev = np.linalg.eigvalsh(hessian_csr(pt, m.N).toarray())
     assert np.sum(np.abs(ev) < 1e-8) == d and ev[d] > 1e-4
+
+
+@pytest.mark.parametrize("name,d", CASES)
+def test_verlet_list_forces_equal_the_reference_path(name, d):
+    """The MD/FIRE path (half Verlet rows, r^2-form kernel) against energy_forces (cell-list
+    candidates, pair_phi), also after moves that do and do not trigger a rebuild."""
+    m, x = jittered(name, d, 1000 if name == "kablj" else {2: 196, 3: 216, 4: 256}[d], seed=4)
+    vl = VerletList(m)
+    rng = np.random.default_rng(1)
+    for step in (0.0, 0.02, 0.1):
+        x = x + step * rng.normal(size=x.shape) / np.sqrt(d)
+        U, F = vl.force(x)
+        U0, F0, _ = energy_forces(x, m)
+        assert U == pytest.approx(U0, rel=1e-10)
+        assert np.abs(F - F0).max() < 1e-10 * np.abs(F0).max()
+    assert vl.builds >= 2

@@ -72,3 +72,26 @@ def pair_energy_r2(r2, lam, eps, base, xc, coeffs):
     for l in range(coeffs.shape[0] - 1, -1, -1):
         p0 = p0 * x2 + coeffs[l]
     return eps * (f0 + p0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def pair_phi_force_r2(r2, lam, eps, base, c0, c1, c2, c3):
+    """(phi, -phi'(r)/r) at squared distance r2 inside the cutoff: ``pair_phi`` written in
+    x^2 = (r/lam)^2, so the MD hot loop needs no square root, no phi'' and no coefficient loop.
+    c0..c3 are the smoothing coefficients zero-padded to four (q <= 3 for every model)."""
+    il2 = 1.0 / (lam * lam)
+    x2 = r2 * il2
+    ix2 = 1.0 / x2
+    if base == 0:
+        x10 = ix2 * ix2
+        x10 = x10 * x10 * ix2
+        f0 = x10
+        g = -10.0 * x10 * ix2
+    else:
+        x6 = ix2 * ix2 * ix2
+        x12 = x6 * x6
+        f0 = 4.0 * (x12 - x6)
+        g = (-48.0 * x12 + 24.0 * x6) * ix2
+    p0 = c0 + x2 * (c1 + x2 * (c2 + x2 * c3))
+    p1 = 2.0 * c1 + x2 * (4.0 * c2 + x2 * (6.0 * c3))
+    return eps * (f0 + p0), -eps * il2 * (g + p1)

@@ -1,0 +1,258 @@
+"""MD and FIRE throughput of hpcglass against LAMMPS (serial), 3D Kob-Andersen LJ mixture (KABLJ).
+
+    .venv/bin/python bench/md.py [--N 8000 --steps 1000 --dt 0.005 --ftol 1e-6 --repeat 1]
+
+Configuration (made by hpcglass, shared by both codes through a LAMMPS data file with positions
+and velocities): make_model("kablj", 3, N) (80:20, rho = 1.2, smoothed LJ with x_c = 2.5),
+random positions -> FIRE to max|F| < 1 -> --equil NVT steps (Bussi thermostat) at --T.
+
+Same potential in LAMMPS: `pair_style table spline` with one table per type pair (AA, AB, BB),
+tabulated by this script from hpcglass's pair_phi (energy and -phi') on --table-n points evenly spaced in r^2
+(the RSQ grid LAMMPS interpolates on internally, so the file points are the interpolation nodes)
+from 0.3 sigma_ij to the cutoff 2.5 sigma_ij, where phi and phi' are exactly 0.  Sanity check:
+LAMMPS `run 0` energy vs hpcglass energy of the same configuration.  A second LAMMPS line uses
+the analytic `lj/cut` with a plain energy shift (`pair_modify shift yes`, cutoff 2.5 sigma_ij):
+a different (unsmoothed) potential, shown only for speed, since table lookups may cost more
+than the analytic kernel.
+
+Timed, both codes on one core (LAMMPS: OMP_NUM_THREADS=1, no suffix, serial):
+  MD: --steps steps of NVE velocity Verlet, dt = --dt, Verlet skin 0.3 with the same rebuild rule
+      (some particle moved > skin/2; LAMMPS `neigh_modify every 1 delay 0 check yes`).
+      hpcglass: wall time of run_nvt(thermostat=False) after a warm-up call (no numba compile
+      time); LAMMPS: the "Loop time" of the run (setup excluded).  Best of --repeat runs each.
+  FIRE: quench of the equilibrated liquid until max_i,k |F_ik| < --ftol on both sides (hpcglass
+      fire(): largest Cartesian component; LAMMPS `min_modify norm inf` + `minimize 0 ftol`: the
+      same infinity norm).  Parameters matched to hpcglass (Bitzek et al. 2006: N_min 5, f_inc 1.1,
+      f_dec 0.5, alpha_start 0.1, f_alpha 0.99, dt_max 10 dt0, dt0 = --dt, semi-implicit Euler, no
+      step-back, no initial delay); LAMMPS keeps its displacement cap dmax = 0.1 per step (without
+      it the quench ran atoms into each other) and its FIRE 2.0 code differs in details (the
+      velocity mixing comes after the force kick), so step counts differ, and the two quenches may end in different minima: energies are printed, not compared.
+
+Prints the per-atom-step cost of each MD line, the ratio hpcglass / LAMMPS (target <= 1, a defect
+above 1.5), the energy drift of each NVE run, and the FIRE wall times, steps, ratio and final U/N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numba
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from hpcglass.kernels.forces import VerletList, energy_forces  # noqa: E402
+from hpcglass.kernels.pair import pair_phi  # noqa: E402
+from hpcglass.models import make_model  # noqa: E402
+from hpcglass.sampling.md import maxwell_velocities, run_nvt  # noqa: E402
+from hpcglass.sampling.minimize import MinimizationError, fire  # noqa: E402
+
+SKIN = 0.3
+TYPE_PAIRS = (("AA", 0, 0), ("AB", 0, 1), ("BB", 1, 1))
+
+
+@numba.njit(cache=True)
+def _tabulate(r, lam, eps, base, xc, coeffs):
+    e = np.empty_like(r)
+    f = np.empty_like(r)
+    for k in range(r.shape[0]):
+        e[k], d1, _ = pair_phi(r[k], lam, eps, base, xc, coeffs)
+        f[k] = -d1
+    return e, f
+
+
+def write_table(path: str, model, n: int, r_inner: float = 0.3) -> None:
+    """One section per type pair on the RSQ grid that LAMMPS re-interpolates onto."""
+    with open(path, "w") as fh:
+        for name, a, b in TYPE_PAIRS:
+            lam, eps = float(model.lam[a, b]), float(model.eps[a, b])
+            lo, rc = r_inner * lam, model.xc * lam
+            r = np.sqrt(np.linspace(lo * lo, rc * rc, n))
+            e, f = _tabulate(r, lam, eps, model.base, model.xc, model.coeffs)
+            fh.write(f"\n{name}\nN {n} RSQ {lo!r} {rc!r}\n\n")
+            np.savetxt(fh, np.column_stack([np.arange(1, n + 1), r, e, f]), fmt=["%d", "%.17g", "%.17g", "%.17g"])
+
+
+def write_data(path: str, model, x: np.ndarray, v: np.ndarray) -> None:
+    L, N = model.L, model.N
+    ids = np.arange(1, N + 1)
+    with open(path, "w") as fh:
+        fh.write(f"KABLJ N={N} from hpcglass\n\n{N} atoms\n2 atom types\n\n")
+        for ax in "xyz":
+            fh.write(f"0 {L!r} {ax}lo {ax}hi\n")
+        fh.write("\nMasses\n\n1 1.0\n2 1.0\n\nAtoms # atomic\n\n")
+        np.savetxt(fh, np.column_stack([ids, model.species + 1, x]), fmt=["%d", "%d", "%.17g", "%.17g", "%.17g"])
+        fh.write("\nVelocities\n\n")
+        np.savetxt(fh, np.column_stack([ids, v]), fmt=["%d", "%.17g", "%.17g", "%.17g"])
+
+
+def pair_lines(model, style: str, n: int, table_style: str = "linear") -> str:
+    """LAMMPS pair_style/pair_coeff lines: the tabulated smoothed potential or plain shifted lj/cut."""
+    if style == "table":
+        lines = [f"pair_style table {table_style} {n}"]
+        for name, a, b in TYPE_PAIRS:
+            lines.append(f"pair_coeff {a + 1} {b + 1} table.txt {name} {model.xc * model.lam[a, b]!r}")
+    else:
+        lines = [f"pair_style lj/cut {model.xc}"]
+        for name, a, b in TYPE_PAIRS:
+            lines.append(f"pair_coeff {a + 1} {b + 1} {model.eps[a, b]!r} {model.lam[a, b]!r} "
+                         f"{model.xc * model.lam[a, b]!r}")
+        lines.append("pair_modify shift yes")
+    return "\n".join(lines)
+
+
+HEAD = """units lj
+atom_style atomic
+boundary p p p
+read_data data.txt
+{pair}
+neighbor {skin} bin
+neigh_modify every 1 delay 0 check yes
+timestep {dt}
+thermo_modify norm no
+variable pe equal pe
+variable et equal etotal
+variable fm equal fmax
+"""
+
+
+def lammps(workdir: str, script: str) -> str:
+    with open(os.path.join(workdir, "in.txt"), "w") as fh:
+        fh.write(script)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    res = subprocess.run([shutil.which("lmp") or "lmp", "-in", "in.txt", "-log", "none", "-nocite", "-echo", "none"],
+                         cwd=workdir, env=env, capture_output=True, text=True)
+    if res.returncode != 0 or "ERROR" in res.stdout:
+        raise RuntimeError(f"LAMMPS failed:\n{res.stdout[-3000:]}\n{res.stderr[-2000:]}")
+    return res.stdout
+
+
+def grab(out: str, key: str) -> list[float]:
+    return [float(s) for s in re.findall(rf"^{key} (\S+)", out, re.M)]
+
+
+def loop_time(out: str) -> tuple[float, int]:
+    """(seconds, steps) of the last 'Loop time of X on 1 procs for N steps with M atoms'."""
+    t, n = re.findall(r"Loop time of (\S+) on 1 procs for (\d+) steps", out)[-1]
+    return float(t), int(n)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--N", type=int, default=8000)
+    ap.add_argument("--T", type=float, default=0.8, help="temperature of the liquid")
+    ap.add_argument("--equil", type=int, default=500, help="NVT steps preparing the liquid")
+    ap.add_argument("--dt", type=float, default=0.005)
+    ap.add_argument("--steps", type=int, default=1000, help="timed NVE steps")
+    ap.add_argument("--repeat", type=int, default=1, help="timed MD runs per code; the best is kept")
+    ap.add_argument("--ftol", type=float, default=1e-6, help="FIRE: max force component")
+    ap.add_argument("--fire-max-steps", type=int, default=15000,
+                    help="FIRE step limit, both codes (LAMMPS with its dmax cap needs many steps at N = 8000)")
+    ap.add_argument("--table-n", type=int, default=20000, help="LAMMPS table points per type pair")
+    # spline on 20000 points matches hpcglass to ~1e-14 relative; linear needs >1e5 points for 1e-8
+    ap.add_argument("--table-style", default="spline", choices=["linear", "spline"])
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    if shutil.which("lmp") is None:
+        sys.exit("lmp (LAMMPS) not found on PATH")
+
+    # ---------------- configuration
+    t0 = time.perf_counter()
+    m = make_model("kablj", 3, args.N)
+    N, L, dt = m.N, m.L, args.dt
+    rng = np.random.default_rng(args.seed)
+    x = fire(rng.random((N, 3)) * L, L, VerletList(m, SKIN).force, ftol=1.0).x
+    eq = run_nvt(x, maxwell_velocities(N, 3, args.T, rng), L, VerletList(m, SKIN).force, dt, args.equil,
+                 args.T, rng)
+    x, v = eq.x, eq.v - eq.v.mean(axis=0)
+    U_ref = energy_forces(x, m)[0]
+    print(f"# config: KABLJ 3D N={N} rho=1.2 L={L:.6f}; {args.equil} NVT steps at T={args.T} "
+          f"(T_mean {eq.T_mean:.3f}, U/N {eq.U_mean:.4f}) ({time.perf_counter() - t0:.1f} s)", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="bench_md_") as wd:
+        write_data(os.path.join(wd, "data.txt"), m, x, v)
+        write_table(os.path.join(wd, "table.txt"), m, args.table_n)
+        fmt = dict(skin=SKIN, dt=dt)
+
+        # ---------------- energy check
+        out = lammps(wd, HEAD.format(pair=pair_lines(m, "table", args.table_n, args.table_style), **fmt) + 'run 0\nprint "PE ${pe}"\n')
+        U_lmp = grab(out, "PE")[0]
+        print(f"# energy check (pair_style table {args.table_style} {args.table_n}, RSQ grid): "
+              f"LAMMPS {U_lmp:.10f}, hpcglass {U_ref:.10f}, relative difference "
+              f"{abs(U_lmp / U_ref - 1):.1e}", flush=True)
+
+        # ---------------- MD, NVE
+        md = ("fix 1 all nve\nthermo {n}\n"
+              'run 0\nprint "ET ${{et}}"\nrun {n}\nprint "ET ${{et}}"\n').format(n=args.steps)
+        vl = VerletList(m, SKIN)
+        run_nvt(x, v, L, vl.force, dt, 5, 0.0, rng, thermostat=False)  # numba compile
+        best = {}
+        drift = {}
+        for _ in range(args.repeat):
+            vl = VerletList(m, SKIN)
+            t = time.perf_counter()
+            res = run_nvt(x, v, L, vl.force, dt, args.steps, 0.0, rng, thermostat=False)
+            wall = time.perf_counter() - t
+            if wall < best.get("hpcglass", (np.inf,))[0]:
+                E0 = U_ref + 0.5 * float(np.sum(v * v))
+                E1 = res.U + 0.5 * float(np.sum(res.v * res.v))
+                best["hpcglass"] = (wall, vl.builds)
+                drift["hpcglass"] = (E1 - E0) / N
+            for style in ("table", "lj/cut"):
+                out = lammps(wd, HEAD.format(pair=pair_lines(m, style, args.table_n, args.table_style), **fmt) + md)
+                wall, steps = loop_time(out)
+                assert steps == args.steps
+                if wall < best.get(style, (np.inf,))[0]:
+                    builds = int(re.findall(r"Neighbor list builds = (\d+)", out)[-1])
+                    best[style] = (wall, builds)
+                    e = grab(out, "ET")
+                    drift[style] = (e[1] - e[0]) / N
+        per = {k: w / (args.steps * N) * 1e6 for k, (w, _) in best.items()}
+        names = {"hpcglass": "hpcglass run_nvt (NVE)",
+                 "table": f"LAMMPS pair table {args.table_style} (same potential)",
+                 "lj/cut": "LAMMPS lj/cut shift yes (unsmoothed)"}
+        print(f"MD: {args.steps} NVE steps, dt={dt}, skin={SKIN}, best of {args.repeat}")
+        for k in ("hpcglass", "table", "lj/cut"):
+            w, b = best[k]
+            print(f"  {names[k]:<44s} {w:7.2f} s  {per[k]:6.3f} us/atom-step  {b:4d} list builds  "
+                  f"energy drift (E_end - E_start)/N {drift[k]:+.1e}")
+        print(f"RATIO MD hpcglass / LAMMPS table = {per['hpcglass'] / per['table']:.2f} ; "
+              f"hpcglass / LAMMPS lj/cut = {per['hpcglass'] / per['lj/cut']:.2f}  (target <= 1.0, defect > 1.5)",
+              flush=True)
+
+        # ---------------- FIRE
+        t = time.perf_counter()
+        try:
+            q = fire(x, L, VerletList(m, SKIN).force, ftol=args.ftol, dt0=dt, max_steps=args.fire_max_steps)
+        except MinimizationError as err:  # still time it: the limit is the same on both sides
+            q = argparse.Namespace(steps=err.steps, U=np.nan, max_force=err.max_force)
+        t_ours = time.perf_counter() - t
+        mini = (f"min_style fire\n"
+                f"min_modify norm inf integrator eulerimplicit delaystep 5 dtgrow 1.1 dtshrink 0.5 "
+                f"alpha0 0.1 alphashrink 0.99 tmax 10.0 tmin 1e-20 halfstepback no initialdelay no "
+                f"vdfmax 1000000000\n"
+                f"thermo 100000\nminimize 0.0 {args.ftol!r} {args.fire_max_steps} {args.fire_max_steps}\n"
+                f'print "PE ${{pe}}"\nprint "FM ${{fm}}"\n')
+        out = lammps(wd, HEAD.format(pair=pair_lines(m, "table", args.table_n, args.table_style), **fmt) + mini)
+        t_lmp, steps_lmp = loop_time(out)
+        crit = re.findall(r"Stopping criterion = (.+)", out)[-1].strip()
+        U_l, fmax_l = grab(out, "PE")[0], grab(out, "FM")[0]
+        print(f"FIRE to max|F_ik| < {args.ftol:g} from the liquid (dt0={dt}):")
+        print(f"  hpcglass fire           {t_ours:7.2f} s  {q.steps:6d} steps  {1e3 * t_ours / max(q.steps, 1):.2f} ms/step  "
+              f"U/N {q.U / N:.8f}  max|F_ik| {q.max_force:.1e}")
+        print(f"  LAMMPS min_style fire   {t_lmp:7.2f} s  {steps_lmp:6d} steps  {1e3 * t_lmp / max(steps_lmp, 1):.2f} ms/step  "
+              f"U/N {U_l / N:.8f}  max|F_ik| {fmax_l:.1e}  ({crit})")
+        print(f"RATIO FIRE wall hpcglass / LAMMPS = {t_ours / t_lmp:.2f} ; per step = "
+              f"{(t_ours / max(q.steps, 1)) / (t_lmp / max(steps_lmp, 1)):.2f}  "
+              f"(different step counts and possibly different minima: U/N are not expected to agree)")
+
+
+if __name__ == "__main__":
+    main()
