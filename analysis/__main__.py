@@ -15,6 +15,8 @@ Glass ensembles (analysis/glass.py), grouped by the input file they were run fro
   fig8_finite_size_<model><d>d      eta and kappa_g vs N at fixed T_p, protocol and pairs (Fig. 8),
                                     finite_size_<model><d>d.csv
   modes_<input>.png/.pdf            D(omega) and participation of the lowest modes, modes_<ensemble>.csv
+  fig1_<ensemble>.png/.pdf          2D ensembles with stored fields: the lowest mode and the first
+                                    dipole response of the first sample (Fig. 1), fields_<ensemble>.csv
 Exit status 2 if a file is missing or not an hpcglass run file.
 """
 
@@ -32,8 +34,8 @@ from .distributions import log_binned_pdf, pdf_from_histogram
 from .fits import default_window, fit_eta, fit_eta_mle, prefactor_at, window_rule
 from . import glass as gl
 from .io import RunFileError, open_run, provenance
-from .plots import (PAPER_LATTICE_ETA, fig2_scatter, fig3b_lattice, fig6_growth, fig8_finite_size, modes_figure,
-                    pkappa_family)
+from .plots import (PAPER_LATTICE_ETA, fig1_fields, fig2_scatter, fig3b_lattice, fig6_growth, fig8_finite_size,
+                    modes_figure, pkappa_family)
 
 COLUMNS = ["file", "ensemble", "kind", "d", "n_values", "eta_lsq", "err_lsq", "kmin", "kmax", "bins",
            "A_lsq", "eta_mle", "err_mle", "n_tail", "A_mle", "eta_paper", "window_rule"]
@@ -158,6 +160,26 @@ def _report(paths: list[str]) -> None:
         print(f"wrote {p}")
 
 
+def _fig1(tag: str, ens, out: str) -> None:
+    """Fig. 1 from the first finished sample of a 2D ensemble with stored mode/response fields."""
+    first = int(np.flatnonzero(ens.done())[0])
+    x = ens.array("position")[first]
+    L = float(ens.array("box")[first])
+    mode = ens.array("mode_vector")[first, 0] if ens.has("mode_vector") else None
+    resp = pair = None
+    if ens.has("response_field") and ens.array("response_pair")[first, 0, 0] >= 0:
+        resp = ens.array("response_field")[first, 0]
+        pair = tuple(ens.array("response_pair")[first, 0])
+    cols = [x[:, 0], x[:, 1]]
+    names = ["x", "y"]
+    for name, u in (("mode", mode), ("response", resp)):
+        if u is not None:
+            cols += [u[:, 0], u[:, 1]]
+            names += [f"{name}_x", f"{name}_y"]
+    _write_csv(os.path.join(out, f"fields_{tag}.csv"), names, zip(*cols))
+    _report(fig1_fields(x, L, mode, resp, pair, os.path.join(out, f"fig1_{tag}")))
+
+
 def _glass_outputs(glasses, out: str) -> None:
     """Tables and figures of the glass ensembles (see the module docstring)."""
     stems = {p: _input_stem(p) for p in {e.path for _, e, _, _ in glasses}}
@@ -204,6 +226,9 @@ def _glass_outputs(glasses, out: str) -> None:
                        zip(m["omega"], m["participation"]))
         if modes:
             _report(modes_figure(modes, os.path.join(out, f"modes_{group}")))
+        for tag, ens, *_, s in mine:
+            if s.d == 2 and (ens.has("mode_vector") or ens.has("response_field")):
+                _fig1(tag, ens, out)
     growth, rows = [], []
     for model, d in sorted({(s.model, s.d) for *_, s in items}):
         # one point per T_p: where several N share a T_p (a finite-size series), the largest N

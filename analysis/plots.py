@@ -161,3 +161,33 @@ def modes_figure(stats, stem: str) -> list[str]:
     b.set_ylabel("participation ratio")
     a.legend(fontsize=7)
     return save(fig, stem)
+
+
+def fig1_fields(x: np.ndarray, L: float, mode, response, pair, stem: str) -> list[str]:
+    """Fig. 1: (a) a low-frequency mode and (b) a dipole response of one 2D glass, as arrows at
+    the particles, each normalised by its largest displacement.
+
+    x: (N, 2) positions in [0, L); mode, response: (N, 2) fields or None; pair: (i, j) of the
+    dipole (drawn as two thick arrows pushing the pair apart) or None.
+    """
+    panels = [(t, f) for t, f in (("(a) lowest mode", mode), ("(b) dipole response", response)) if f is not None]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
+    for ax, (title, u) in zip(axes[0], panels):
+        u = u / np.abs(u).max()
+        ax.quiver(x[:, 0], x[:, 1], u[:, 0], u[:, 1], np.hypot(u[:, 0], u[:, 1]), angles="xy",
+                  scale_units="xy", scale=0.5, width=0.003, cmap="viridis")
+        if title.startswith("(b)") and pair is not None:
+            i, j = pair
+            rij = x[i] - x[j]
+            rij -= L * np.round(rij / L)
+            n = rij / np.linalg.norm(rij)
+            for k, sgn in ((i, 1.0), (j, -1.0)):
+                ax.annotate("", xy=x[k] + 2.0 * sgn * n, xytext=x[k],
+                            arrowprops=dict(arrowstyle="-|>", lw=2.5, color="k"))
+        ax.set_xlim(0, L)
+        ax.set_ylim(0, L)
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return save(fig, stem)

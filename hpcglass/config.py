@@ -105,6 +105,10 @@ class GlassEnsemble:
     modes: int = field(default=0, metadata=_spec("an integer in [0, 1000]", lambda v: 0 <= v <= 1000,
                                                  "lowest non-zero Hessian modes to compute"))
     shear_modulus: bool = field(default=True, metadata=_spec("true or false", None, "compute G (Lemaitre-Maloney)"))
+    fields: int = field(default=0, metadata=_spec("an integer in [0, 100]", lambda v: 0 <= v <= 100,
+                                                  "full response fields z kept for the first selected pairs (Fig. 1b)"))
+    mode_vectors: int = field(default=0, metadata=_spec("an integer >= 0, at most modes", lambda v: v >= 0,
+                                                        "eigenvectors kept of the lowest modes (Fig. 1a)"))
 
 
 ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEnsemble}
@@ -118,6 +122,8 @@ def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
         raise _fail(path, f"{where}.N", ens.N, "an even number (IPL is a 50:50 mixture)")
     if ens.model == "kablj" and ens.N % 5:
         raise _fail(path, f"{where}.N", ens.N, "a multiple of 5 (KABLJ is an 80:20 mixture)")
+    if ens.mode_vectors > ens.modes:
+        raise _fail(path, f"{where}.mode_vectors", ens.mode_vectors, f"at most modes = {ens.modes}")
     if ens.model == "kablj" and ens.pairs == "threshold":
         raise _fail(path, f"{where}.pairs", ens.pairs,
                     "all or random for kablj (attractive pairs have f < 0; the paper applies no threshold)")

@@ -116,11 +116,22 @@ def run_glass(task: Task, root_seed: int) -> dict:
             for name in ("G", "born", "nonaffine", "B", "sigma_yy"):
                 out[name] = np.float64(getattr(el, name))
         which = select_pairs(pairs, mode, n=ens.n_pairs or None, rng=rng, fmax=ens.f_max, exclude=rattler_pairs(hs))
-        dip = dipole_stiffness(hs, which)
+        dip = dipole_stiffness(hs, which, n_fields=ens.fields)
     out.update(kappa=dip.kappa, f=dip.f, pair_i=dip.i, pair_j=dip.j)
+    if ens.fields:
+        # fixed shape per ensemble: a sample with fewer selected pairs gets NaN fields and -1 pairs
+        z = np.full((ens.fields, N, d), np.nan)
+        pz = np.full((ens.fields, 2), -1, dtype=np.int64)
+        m = 0 if dip.z is None else dip.z.shape[0]
+        if m:
+            z[:m] = dip.z
+            pz[:m] = np.stack([dip.i[:m], dip.j[:m]], axis=1)
+        out.update(response_field=z, response_pair=pz)
     if ens.modes:
-        m = lowest_modes(pairs, N, k=ens.modes)
+        m = lowest_modes(pairs, N, k=ens.modes, vectors=ens.mode_vectors > 0)
         out.update(eigenvalues=m.eigenvalues, participation=m.participation)
+        if ens.mode_vectors:
+            out["mode_vector"] = m.vectors[:ens.mode_vectors]
     return out
 
 

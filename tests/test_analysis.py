@@ -270,3 +270,28 @@ def test_prefactor_at_fixed_eta():
     from analysis.fits import prefactor_at
     k = 3.0 * power_law(200_000, 0.8, 21)  # p = 1.8 k^0.8 / 3^1.8 on (0, 3]
     assert prefactor_at(k, 0.8, 1.0) == pytest.approx(1.8 / 3.0**1.8, rel=0.02)
+
+
+def test_cli_fig1_from_stored_fields(tmp_path):
+    rng = np.random.default_rng(4)
+    run = tmp_path / "f1.h5"
+    N, L = 100, 10.0
+    with h5py.File(run, "w") as h5:
+        h5.attrs["hpcglass_schema"] = 1
+        h5.create_group("provenance")
+        g = h5.create_group("ensembles").create_group("ipl2d")
+        params = {"model": "ipl", "d": 2, "N": N, "T_p": 1.0, "protocol": "continuous", "pairs": "threshold"}
+        _glass_ensemble(g, params, [power_law(50, 0.9, 1)], [rng.uniform(0, 1e-3, 50)], np.array([10.0]),
+                        np.array([[1.0, 1.0]]))
+        g["position"] = rng.random((1, N, 2)) * L
+        g["box"] = np.array([L])
+        g["mode_vector"] = rng.normal(size=(1, 1, N, 2))
+        g["response_field"] = rng.normal(size=(1, 1, N, 2))
+        g["response_pair"] = np.array([[[3, 7]]])
+    out = tmp_path / "p"
+    r = subprocess.run([sys.executable, "-m", "analysis", str(run), "--plots", str(out)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (out / "fig1_ipl2d.png").stat().st_size > 1000 and (out / "fig1_ipl2d.pdf").exists()
+    fields = np.genfromtxt(out / "fields_ipl2d.csv", delimiter=",", names=True)
+    assert fields.dtype.names == ("x", "y", "mode_x", "mode_y", "response_x", "response_y") and fields.size == N

@@ -140,3 +140,13 @@ def test_every_committed_input_validates():
                        text=True, cwd=root, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count(": ok:") == len(files)
+
+
+def test_mode_vectors_cannot_exceed_modes():
+    bad = """
+run: {seed: 1}
+ensembles:
+  - {name: g, kind: glass, model: ipl, d: 2, N: 64, samples: 1, T_p: 1.0, modes: 2, mode_vectors: 3}
+"""
+    with pytest.raises(ConfigError, match=r"ensembles\[0\].mode_vectors = 3: expected at most modes = 2"):
+        parse_config(bad, "x.yaml")

@@ -178,7 +178,8 @@ def test_missing_input_and_validate(tmp_path):
 GLASS = """
 run: {seed: 21, progress_seconds: 1}
 ensembles:
-  - {name: ipl2d, kind: glass, model: ipl, d: 2, N: 64, samples: 3, T_p: 1.0, equilibration: 2, modes: 3}
+  - {name: ipl2d, kind: glass, model: ipl, d: 2, N: 64, samples: 3, T_p: 1.0, equilibration: 2, modes: 3,
+     mode_vectors: 1, fields: 2}
   - {name: ka, kind: glass, model: kablj, d: 3, N: 250, samples: 1, T_p: 0.8, equilibration: 1,
      pairs: random, n_pairs: 40, shear_modulus: false}
   - {name: poly2d, kind: glass, model: poly, d: 2, N: 100, samples: 2, T_p: 0.5, equilibration: 200}
@@ -204,6 +205,12 @@ def test_glass_samples_identical_on_one_and_two_ranks(tmp_path):
         assert np.all((poly["mc_acc_displacement"][()] > 0.25) & (poly["mc_acc_swap"][()] > 0))
         assert poly["eq_energy_halves"].shape == (2, 2) and np.all(poly["max_force"][()] < 1e-10)
         assert len(np.unique(poly["diameter"][()])) > 100  # swapped sizes, per sample
+        # Fig. 1 fields: a unit-norm lowest mode and the response to the first selected dipole
+        mv, z, pz = g["mode_vector"][()], g["response_field"][()], g["response_pair"][()]
+        assert mv.shape == (3, 1, 64, 2) and np.allclose(np.einsum("tkia,tkia->tk", mv, mv), 1.0)
+        assert z.shape == (3, 2, 64, 2) and pz.shape == (3, 2, 2)
+        first = g["kappa_offsets"][0]
+        assert pz[0, 0].tolist() == [g["pair_i"][first], g["pair_j"][first]]
         # H5MD view of the configurations
         assert h5["particles/ipl2d/position/value"].shape == (3, 64, 2)
         assert h5["particles/ipl2d/box"].attrs["dimension"] == 2
