@@ -11,31 +11,45 @@ import numba
 import numpy as np
 
 
-def neighbour_offsets(d: int) -> np.ndarray:
-    """int64 (3^d, d): all cell offsets in {-1, 0, 1}^d."""
-    return np.array(list(itertools.product((-1, 0, 1), repeat=d)), dtype=np.int64)
+def neighbour_offsets(d: int, reach: int = 1) -> np.ndarray:
+    """int64 ((2 reach + 1)^d, d): all cell offsets in {-reach, ..., reach}^d."""
+    return np.array(list(itertools.product(range(-reach, reach + 1), repeat=d)), dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def sort_into_cells(x, L, nc):
+    """Bin positions x (N, d) in [0, L) into nc^d cells of side L/nc.
+
+    Returns (cell int64 (N,) flat cell index, order int64 (N,) particles sorted by cell (stable),
+    start int64 (nc^d + 1,) so that cell c holds order[start[c]:start[c+1]]).
+    """
+    N, d = x.shape
+    side = L / nc
+    cell = np.empty(N, dtype=np.int64)
+    for i in range(N):
+        c = 0
+        for k in range(d):
+            c = c * nc + int(np.floor(x[i, k] / side)) % nc
+        cell[i] = c
+    order = np.argsort(cell, kind="mergesort")
+    start = np.zeros(nc**d + 1, dtype=np.int64)
+    for i in range(N):
+        start[cell[i] + 1] += 1
+    for c in range(nc**d):
+        start[c + 1] += start[c]
+    return cell, order, start
 
 
 @numba.njit(cache=True, nogil=True)
 def _cell_pairs(x, L, rcut, nc, offsets, count_only, out_i, out_j):
     N, d = x.shape
-    csize = L / nc
-    ncell = nc**d
-    cell = np.empty(N, dtype=np.int64)
+    cell, order, start = sort_into_cells(x, L, nc)
     coords = np.empty((N, d), dtype=np.int64)
     for i in range(N):
-        c = 0
-        for k in range(d):
-            ck = int(np.floor(x[i, k] / csize)) % nc
-            coords[i, k] = ck
-            c = c * nc + ck
-        cell[i] = c
-    order = np.argsort(cell, kind="mergesort")
-    start = np.zeros(ncell + 1, dtype=np.int64)
-    for i in range(N):
-        start[cell[i] + 1] += 1
-    for c in range(ncell):
-        start[c + 1] += start[c]
+        c = cell[i]
+        for k in range(d - 1, -1, -1):
+            coords[i, k] = c % nc
+            c //= nc
     rc2 = rcut * rcut
     n = 0
     for i in range(N):

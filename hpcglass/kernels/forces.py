@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numba
 import numpy as np
 
 from ..models import PairModel
 from ..pairs import PairTerms
-from .cells import candidate_pairs
+from .cells import candidate_pairs, neighbour_offsets, sort_into_cells
 from .pair import pair_params, pair_phi, pair_phi_force_r2
 
 
@@ -167,20 +165,8 @@ def _build_rows(x, L, species, cut2, nc, reach, offsets, rows, start, nbr):
     rebuild: no capacity guess can drop a pair.
     """
     N, d = x.shape
-    side = L / nc
     ncell = nc**d
-    cell = np.empty(N, dtype=np.int64)
-    for i in range(N):
-        c = 0
-        for k in range(d):
-            c = c * nc + int(np.floor(x[i, k] / side)) % nc
-        cell[i] = c
-    order = np.argsort(cell, kind="mergesort")
-    cstart = np.zeros(ncell + 1, dtype=np.int64)
-    for i in range(N):
-        cstart[cell[i] + 1] += 1
-    for c in range(ncell):
-        cstart[c + 1] += cstart[c]
+    _, order, cstart = sort_into_cells(x, L, nc)
     # sorted copy padded to 4 columns: the distance test below reads scalars, not a d-loop
     xs = np.zeros((N, 4))
     ss = np.empty(N, dtype=np.int64)
@@ -243,8 +229,7 @@ class VerletList:
     """Candidate pairs within their cutoff + skin, rebuilt only when some particle has moved more
     than skin/2 since the last build (then no pair inside its cutoff can be missing).
 
-    Stored as rows (CSR): particle ``rows[a]`` with ``nbr[start[a]:start[a+1]]``; ``pairs`` gives
-    the same list as (i, j) arrays.
+    Stored as rows (CSR): particle ``rows[a]`` with ``nbr[start[a]:start[a+1]]``.
     """
 
     def __init__(self, model: PairModel, skin: float = 0.3):
@@ -257,10 +242,6 @@ class VerletList:
             raise ValueError("VerletList supports d = 2..4 and smoothing polynomials up to x^6")
         self._coeffs = np.zeros(4)
         self._coeffs[:model.coeffs.shape[0]] = model.coeffs
-
-    @property
-    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.repeat(self.rows, np.diff(self.start)), self.nbr
 
     def update(self, x: np.ndarray) -> None:
         """Rebuild the list if some particle moved more than skin/2 since the last build."""
@@ -281,7 +262,7 @@ class VerletList:
         reach = 2 if int(L / (0.5 * rc)) >= 5 else 1
         nc = int(L / (rc / reach))
         if nc >= 2 * reach + 1:
-            offsets = np.array(list(itertools.product(range(-reach, reach + 1), repeat=d)), dtype=np.int64)
+            offsets = neighbour_offsets(d, reach)
             rows, start = np.empty(N, dtype=np.int64), np.empty(N + 1, dtype=np.int64)
             cap = 0 if self.nbr is None else int(1.2 * self.nbr.shape[0])
             nbr = np.empty(cap, dtype=np.int64)
@@ -295,10 +276,6 @@ class VerletList:
             self.rows, self.start, self.nbr = pi, np.arange(pi.shape[0] + 1), pj
         self.x_ref = np.array(x)
         self.builds += 1
-
-    def __call__(self, x: np.ndarray):
-        self.update(x)
-        return self.pairs
 
     def force(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """(U, F): the ``force`` callable used by MD and FIRE."""

@@ -4,12 +4,16 @@ import numba
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def poly_lambda(li, lj, nonadd):
+    """POLY pair size from the sizes li, lj: (li + lj)/2 (1 - nonadd |li - lj|)."""
+    return 0.5 * (li + lj) * (1.0 - nonadd * abs(li - lj))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def pair_params(i, j, species, sizes, lam_tab, eps_tab, poly, nonadd):
     """(lambda_ij, eps_ij) of the pair (i, j)."""
     if poly:
-        li = sizes[i]
-        lj = sizes[j]
-        return 0.5 * (li + lj) * (1.0 - nonadd * abs(li - lj)), 1.0
+        return poly_lambda(sizes[i], sizes[j], nonadd), 1.0
     return lam_tab[species[i], species[j]], eps_tab[species[i], species[j]]
 
 
