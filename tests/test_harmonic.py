@@ -173,6 +173,10 @@ def test_kappa_matches_dense_pseudoinverse(d):
         Zp = s.solve(phys)
         kp = np.einsum("ik,ik->k", phys, Zp) / np.einsum("ik,ik->k", Zp, Zp)
         np.testing.assert_allclose(kp, res.kappa, rtol=1e-10)
+        # the stored response fields (Fig. 1b) are those pseudo-inverse responses, per particle
+        assert s.n_active == N
+        fields = dipole_stiffness(s, which, block=16, n_fields=2).z
+        np.testing.assert_allclose(fields, Zd[:, :2].T.reshape(2, N, d), rtol=0, atol=1e-8 * np.abs(Zd).max())
 
 
 def test_kappa_invariant_under_scale_and_sign():
@@ -242,8 +246,11 @@ def test_slepc_modes_match_eigh(d):
     np.testing.assert_allclose(m.omega, np.sqrt(w_nz), rtol=1e-8)
     e_ref = participation_ratio(v[:, d:d + 6].T.reshape(6, N, d))
     np.testing.assert_allclose(m.participation, e_ref, rtol=1e-6)
-    # eigenvectors: unit norm, orthogonal to translations
+    # eigenvectors (Fig. 1a): unit norm, M v = lambda v, orthogonal to translations
     assert np.allclose(np.linalg.norm(m.vectors.reshape(6, -1), axis=1), 1.0)
+    V = m.vectors.reshape(6, -1).T
+    H = hessian_csr(pt, N).toarray()
+    np.testing.assert_allclose(H @ V, V * m.eigenvalues, rtol=0, atol=1e-7 * w[-1])
     assert np.abs(m.vectors.sum(axis=1)).max() < 1e-8
 
 
