@@ -2,10 +2,11 @@
 
 Prepares a POLY liquid (random start, FIRE to max|F| < 1, 20 tuning sweeps at T), then times
 --sweeps sweeps at T with delta frozen.  Prints attempted moves per second per core (target
->= 1e6), the acceptance ratios, the mean neighbour-list length (the work per move is
-proportional to it: one pass for a displacement, two for a swap) and the number of rebuilds.
+>= 1e6), the acceptance ratios, the neighbours a displacement visits (the size-aware prefix of
+its row; the work per move is proportional to it) against a plain Verlet list of the largest
+pair's radius (what the code visited before the size-aware rows), and the number of rebuilds.
 
-    .venv/bin/python bench/swap_mc.py [--N 2000 --T 0.5 --sweeps 100]
+    .venv/bin/python bench/swap_mc.py [--N 2000 --T 0.5 --sweeps 100 --skin 0.9]
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from hpcglass.kernels.cells import candidate_pairs  # noqa: E402
 from hpcglass.kernels.forces import VerletList  # noqa: E402
 from hpcglass.models import make_model  # noqa: E402
 from hpcglass.sampling.minimize import fire  # noqa: E402
-from hpcglass.sampling.swap_mc import _neighbour_csr, swap_mc  # noqa: E402
+from hpcglass.sampling.swap_mc import _sorted_rows, swap_mc  # noqa: E402
 
 
 def main() -> None:
@@ -31,6 +33,7 @@ def main() -> None:
     ap.add_argument("--T", type=float, default=0.5)
     ap.add_argument("--sweeps", type=int, default=100)
     ap.add_argument("--d", type=int, nargs="+", default=[2, 3])
+    ap.add_argument("--skin", type=float, nargs="+", default=[0.9])
     args = ap.parse_args()
     for d in args.d:
         rng = np.random.default_rng(1)
@@ -38,14 +41,22 @@ def main() -> None:
         x = fire(rng.random((m.N, d)) * m.L, m.L, VerletList(m).force, ftol=1.0).x
         warm = swap_mc(x, m, args.T, 20, rng, tune=20)
         m = m.with_sizes(warm.sizes)
-        start, _ = _neighbour_csr(warm.x, m.L, m.max_cutoff + 1.0)
-        t0 = time.perf_counter()
-        r = swap_mc(warm.x, m, args.T, args.sweeps, rng, delta=warm.delta, tune=0)
-        wall = time.perf_counter() - t0
-        print(f"POLY {d}D N={args.N} T={args.T}: {r.attempts / wall:.3g} attempts/s/core "
-              f"({r.attempts} in {wall:.2f} s), neighbours/particle {start[-1] / m.N:.0f}, "
-              f"acceptance displacement {r.acc_displacement:.2f} swap {r.acc_swap:.3f}, "
-              f"delta {r.delta:.3f}, rebuilds {r.rebuilds}", flush=True)
+        for skin in args.skin:
+            bound = np.minimum(m.sizes + 0.2, m.sizes.max())  # swap_mc default size_margin
+            xp = np.zeros((m.N, 3))
+            xp[:, :d] = warm.x
+            start, _, key = _sorted_rows(xp, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+            row, key = np.repeat(np.arange(m.N), np.diff(start)), key[:start[-1]]
+            visited = np.count_nonzero(key < 0.5 * m.xc * m.sizes[row] + skin) / m.N
+            plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + skin)[0]) * 2 / m.N
+            t0 = time.perf_counter()
+            r = swap_mc(warm.x, m, args.T, args.sweeps, np.random.default_rng(2), delta=warm.delta, tune=0,
+                        skin=skin)
+            wall = time.perf_counter() - t0
+            print(f"POLY {d}D N={args.N} T={args.T} skin={skin}: {r.attempts / wall:.3g} attempts/s/core "
+                  f"({r.attempts} in {wall:.2f} s), neighbours per displacement {visited:.1f} "
+                  f"(plain Verlet list {plain:.0f}), acceptance displacement {r.acc_displacement:.2f} "
+                  f"swap {r.acc_swap:.3f}, delta {r.delta:.3f}, rebuilds {r.rebuilds}", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,19 +8,21 @@ import pytest
 from scipy import stats
 
 from hpcglass.kernels.forces import VerletList, energy_forces
-from hpcglass.kernels.pair import pair_energy_r2, pair_phi
+from hpcglass.kernels.pair import ipl10_energy_x2, pair_phi
 from hpcglass.models import make_model
 from hpcglass.sampling.md import maxwell_velocities, run_nvt
 from hpcglass.sampling.minimize import fire
 from hpcglass.sampling.swap_mc import swap_mc
 
 
-def test_pair_energy_r2_is_phi():
+def test_ipl10_energy_x2_is_phi():
     m = make_model("poly", 2, 8, rng=np.random.default_rng(0))
-    for r in np.linspace(0.8, 3.4, 200):
-        for lam in (1.0, 1.3, 2.1):
-            assert pair_energy_r2(r * r, lam, 1.0, 0, m.xc, m.coeffs) == pytest.approx(
-                pair_phi(r, lam, 1.0, 0, m.xc, m.coeffs)[0], rel=1e-12, abs=1e-15)
+    c = np.zeros(4)
+    c[:len(m.coeffs)] = m.coeffs
+    for lam in (1.0, 1.3, 2.1):
+        for r in np.linspace(0.8, m.xc * lam * (1 - 1e-9), 200):
+            assert ipl10_energy_x2((r / lam) ** 2, *c) == pytest.approx(pair_phi(r, lam, 1.0, 0, m.xc, m.coeffs)[0],
+                                                                         rel=1e-12, abs=1e-15)
 
 
 def _triangle():
@@ -91,6 +93,26 @@ def test_sizes_are_conserved_energy_is_tracked_and_runs_are_reproducible(d):
     exact = energy_forces(a.x, m.with_sizes(a.sizes))[0] / m.N
     assert a.energy[-1] == pytest.approx(exact, rel=1e-10)
     assert a.rebuilds > 1 and np.all((a.x >= 0) & (a.x < m.L))
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_chain_does_not_depend_on_skin_or_grown_list(d):
+    """The size-aware rows are exact: with a thin skin and a two-slot grown list (rebuilt often)
+    and with a thick skin and a long grown list (pairs found through stale keys and the grown
+    list), the same random numbers give the same chain.  A missed neighbour changes some dU and
+    the chains part.  High T and many swaps, so sizes move a lot between rebuilds."""
+    m, x, _ = _poly_liquid(N=200, d=d)
+    a = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, max_grown=2, tune=0)
+    b = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=1.5, max_grown=400, tune=0,
+                delta=a.delta)
+    assert a.rebuilds > 5 * b.rebuilds and a.acc_swap > 0.1
+    assert np.array_equal(a.sizes, b.sizes)
+    np.testing.assert_allclose(a.x, b.x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.energy, b.energy, rtol=1e-12)
+    # accepted and rejected moves alike: a pair missed at the edge of the cutoff is small
+    # (phi ~ (x_c - x)^4 there) but shows in the running energy
+    exact = energy_forces(a.x, m.with_sizes(a.sizes))[0] / m.N
+    assert a.energy[-1] == pytest.approx(exact, rel=1e-12, abs=0)
 
 
 def test_swap_mc_refuses_other_models():

@@ -40,16 +40,21 @@ def sort_into_cells(x, L, nc):
     return cell, order, start
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def cell_coords(c, nc, cc):
+    """Write the integer coordinates (d,) of the flat cell index c (nc cells per axis) into cc."""
+    for k in range(cc.shape[0] - 1, -1, -1):
+        cc[k] = c % nc
+        c //= nc
+
+
 @numba.njit(cache=True, nogil=True)
 def _cell_pairs(x, L, rcut, nc, offsets, count_only, out_i, out_j):
     N, d = x.shape
     cell, order, start = sort_into_cells(x, L, nc)
     coords = np.empty((N, d), dtype=np.int64)
     for i in range(N):
-        c = cell[i]
-        for k in range(d - 1, -1, -1):
-            coords[i, k] = c % nc
-            c //= nc
+        cell_coords(cell[i], nc, coords[i])
     rc2 = rcut * rcut
     n = 0
     for i in range(N):

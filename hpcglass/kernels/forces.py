@@ -7,7 +7,7 @@ import numpy as np
 
 from ..models import PairModel
 from ..pairs import PairTerms
-from .cells import candidate_pairs, neighbour_offsets, sort_into_cells
+from .cells import candidate_pairs, cell_coords, neighbour_offsets, sort_into_cells
 from .pair import pair_params, pair_phi, pair_phi_force_r2
 
 
@@ -184,10 +184,7 @@ def _build_rows(x, L, species, cut2, nc, reach, offsets, rows, start, nbr):
         if cstart[ci] == cstart[ci + 1]:
             continue
         # neighbour cells of ci that sort at or after it, computed once per cell
-        r = ci
-        for k in range(d - 1, -1, -1):
-            cc[k] = r % nc
-            r //= nc
+        cell_coords(ci, nc, cc)
         nn = 0
         for o in range(offsets.shape[0]):
             c = 0

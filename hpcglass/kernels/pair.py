@@ -57,25 +57,13 @@ def pair_phi(r, lam, eps, base, xc, coeffs):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def pair_energy_r2(r2, lam, eps, base, xc, coeffs):
-    """phi at squared distance r2, without a square root (every term is a power of x^2).
-
-    Equal to ``pair_phi(sqrt(r2), ...)[0]`` to rounding; the hot loop of swap Monte Carlo.
-    """
-    x2 = r2 / (lam * lam)
-    if x2 >= xc * xc:
-        return 0.0
+def ipl10_energy_x2(x2, c0, c1, c2, c3):
+    """phi / eps for base 0 (IPL, POLY) at x^2 = (r / lam)^2 inside the cutoff: x^-10 + c0 + c1 x^2
+    + c2 x^4 + c3 x^6, ``pair_phi`` written in x^2 with no loop and no root (the swap-MC hot path);
+    c0..c3 are the smoothing coefficients zero-padded to four."""
     ix2 = 1.0 / x2
-    if base == 0:
-        ix4 = ix2 * ix2
-        f0 = ix4 * ix4 * ix2
-    else:
-        x6 = ix2 * ix2 * ix2
-        f0 = 4.0 * (x6 * x6 - x6)
-    p0 = 0.0
-    for l in range(coeffs.shape[0] - 1, -1, -1):
-        p0 = p0 * x2 + coeffs[l]
-    return eps * (f0 + p0)
+    ix4 = ix2 * ix2
+    return ix4 * ix4 * ix2 + c0 + x2 * (c1 + x2 * (c2 + x2 * c3))
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
