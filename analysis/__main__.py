@@ -6,6 +6,8 @@ DIR/pkappa_<ensemble>.csv, and DIR/fig3b_lattice.png/.pdf when lattice ensembles
 Glass ensembles (analysis/glass.py), grouped by the input file they were run from:
   glass.csv                         kappa_g (bootstrap over samples), G, U/N, eq. check, eta,
                                     and A at the lattice eta of d from the fraction with kappa < 1
+  equilibration.csv                 U/N per block of the sampling at T_p (eq_energy_series), mean
+                                    and standard error over samples
   pkappa_<input>.png/.pdf           p(kappa) of the group with MLE fits (Figs. 3a, 4, 5, 8)
   fig2_scatter_<input>.png/.pdf     kappa vs f where pairs are `all` or `random` (Fig. 2),
                                     scatter_<ensemble>.csv and kappa_by_f_<ensemble>.csv
@@ -197,6 +199,8 @@ def _glass_outputs(glasses, out: str) -> None:
     _write_csv(os.path.join(out, "glass.csv"),
                ["tag", *fields, "eta_mle", "err_mle", "A_mle", "kmax_mle", "eta_ref", "A_at_eta_ref_kappa_below_1"],
                rows)
+    _write_csv(os.path.join(out, "equilibration.csv"), ["tag", "block", "energy", "energy_err"],
+               [(tag, b, u, e) for tag, ens, *_ in items for b, (u, e) in enumerate(zip(*gl.energy_series(ens)))])
     print(f"{'glass ensemble':24s} {'T_p':>5s} {'N':>6s} {'samples':>7s} {'kappa_g':>17s} {'G':>17s} {'eq shift/sigma':>14s}")
     for tag, _, _, _, s in items:
         print(f"{tag:24s} {s.T_p:5.2f} {s.N:6d} {s.samples:7d} {s.kappa_g:8.3f} ± {s.kappa_g_err:6.3f} "

@@ -93,6 +93,16 @@ def summarize(ens: Ensemble, group: str = "") -> GlassSummary:
                         float(p.get("T_p", math.nan)), p.get("protocol", "?"), p.get("pairs", "?"), int(done.sum()), int(sum(k.size for k in kappa)), kg, kerr, *G, *e, shift)
 
 
+def energy_series(ens: Ensemble) -> tuple[np.ndarray, np.ndarray]:
+    """U/N over the consecutive blocks of the sampling at T_p (``eq_energy_series``): mean over
+    the finished samples and its standard error per block, two float64 arrays (blocks,); empty
+    for runs written before the series was stored."""
+    if not ens.has("eq_energy_series"):
+        return np.empty(0), np.empty(0)
+    series = ens.array("eq_energy_series", done_only=True)
+    return np.array([mean_sem(col) for col in series.T]).T.reshape(2, -1)
+
+
 def scatter(ens: Ensemble) -> tuple[np.ndarray, np.ndarray]:
     """(f, kappa) of every selected pair of the finished samples (Fig. 2)."""
     return ens.values("f"), ens.values("kappa")

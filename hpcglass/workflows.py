@@ -49,6 +49,27 @@ def run_lattice(task: Task, root_seed: int) -> dict:
     }
 
 
+# Blocks of the sampling at T_p whose mean U/N is stored (eq_energy_series).
+EQ_BLOCKS = 16
+
+
+def equilibration_record(block_means, block_lengths) -> dict:
+    """Equilibration evidence from the sampling at T_p cut into EQ_BLOCKS consecutive blocks.
+
+    block_means: mean U/N (epsilon) per block, NaN for an empty block; block_lengths: steps or
+    sweeps per block.  Returns ``eq_energy_series`` float64 (EQ_BLOCKS,) and
+    ``eq_energy_halves`` float64 (2,): the length-weighted mean over the third and the fourth
+    quarter (the first half is burn-in), equal within errors once the run is stationary.
+    """
+    means = np.asarray(block_means, dtype=np.float64)
+    w = np.asarray(block_lengths, dtype=np.float64)
+    filled = np.where(w > 0, means, 0.0)
+    q = EQ_BLOCKS // 4
+    halves = [np.average(filled[a:a + q], weights=w[a:a + q]) if w[a:a + q].sum() else np.nan
+              for a in (2 * q, 3 * q)]
+    return {"eq_energy_series": means, "eq_energy_halves": np.array(halves)}
+
+
 # Overlaps of random initial positions are first relaxed to this max force, so MD starts stable.
 _MELT_FTOL = 1.0
 
@@ -80,23 +101,23 @@ def run_glass(task: Task, root_seed: int) -> dict:
         model = model.with_sizes(mc.sizes)
         vl = VerletList(model)
         x, v = mc.x, maxwell_velocities(N, d, ens.T_p, rng)
-        quarters = np.array_split(mc.energy[mc.tune:], 4)
-        halves = [q.mean() if q.size else np.nan for q in quarters[2:]]
-        eq = {"mc_acc_displacement": np.float64(mc.acc_displacement), "mc_acc_swap": np.float64(mc.acc_swap),
+        blocks = np.array_split(mc.energy[mc.tune:], EQ_BLOCKS)
+        eq = equilibration_record([b.mean() if b.size else np.nan for b in blocks], [b.size for b in blocks])
+        eq |= {"mc_acc_displacement": np.float64(mc.acc_displacement), "mc_acc_swap": np.float64(mc.acc_swap),
               "mc_delta": np.float64(mc.delta)}
     else:
         steps = int(round(ens.equilibration / dt))
-        quarter = steps // 4
         v = maxwell_velocities(N, d, ens.T_p, rng)
-        runs = []
-        for n in (steps - 2 * quarter, quarter, quarter):
-            runs.append(run_nvt(x, v, L, vl.force, dt, n, ens.T_p, rng))
-            x, v = runs[-1].x, runs[-1].v
-        halves = [r.U_mean if quarter else np.nan for r in runs[1:]]
-        eq = {"md_T_mean": np.float64(np.mean([r.T_mean for r in runs[1:]]) if quarter else runs[0].T_mean)}
-    # Equilibration evidence: mean U/N over the third and the fourth quarter of the sampling at
-    # T_p (the first half is burn-in); equal within errors when the run has become stationary.
-    eq["eq_energy_halves"] = np.array(halves, dtype=np.float64)
+        lengths = [b.size for b in np.array_split(np.arange(steps), EQ_BLOCKS)]
+        U_means, T_means = [], []
+        for n in lengths:
+            r = run_nvt(x, v, L, vl.force, dt, n, ens.T_p, rng)
+            x, v = r.x, r.v
+            U_means.append(r.U_mean if n else np.nan)
+            T_means.append(r.T_mean)
+        eq = equilibration_record(U_means, lengths)
+        late = lengths[EQ_BLOCKS // 2:]
+        eq["md_T_mean"] = np.float64(np.average(T_means[EQ_BLOCKS // 2:], weights=late) if sum(late) else np.nan)
     if ens.protocol == "continuous":
         steps = int(np.ceil(ens.T_p / ens.quench_rate / dt))
         x = run_nvt(x, v, L, vl.force, dt, steps, linear_quench(ens.T_p, ens.quench_rate), rng).x

@@ -224,6 +224,7 @@ def _glass_ensemble(g, params, kappa, f, G, halves, eig=None):
         g[name] = np.concatenate(per)
         g[name + "_offsets"] = np.concatenate([[0], np.cumsum([len(a) for a in per])])
     g["G"], g["energy"], g["eq_energy_halves"] = G, np.full(n_t, -1.0), halves
+    g["eq_energy_series"] = np.repeat(halves, 8, axis=1)
     if eig is not None:
         g["eigenvalues"], g["participation"] = eig, np.full(eig.shape, 0.1)
 
@@ -256,6 +257,9 @@ def test_cli_glass_tables_and_figures(tmp_path):
     assert len(glass) == 5 and {g["group"] for g in glass} == {"fig5_study"}
     hot = next(g for g in glass if g["T_p"] == "2.0")
     assert float(hot["kappa_g"]) == pytest.approx(2.8 / 1.8) and float(hot["kappa_g_err"]) < 1e-9
+    eq = [row for row in csv.DictReader(open(out / "equilibration.csv")) if row["tag"] == hot["tag"]]
+    assert [int(row["block"]) for row in eq] == list(range(16))
+    assert float(eq[-1]["energy"]) == pytest.approx(-2.0, abs=2e-3) and float(eq[-1]["energy_err"]) < 1e-3
     fs = np.genfromtxt(out / "finite_size_poly3d.csv", delimiter=",", names=True)
     assert fs["N"].tolist() == [500, 1000]
     for fig in ("pkappa_fig5_study", "fig2_scatter_fig5_study", "fig6_kappa_g_G", "fig8_finite_size_poly3d",

@@ -72,3 +72,15 @@ def test_nvt_holds_the_temperature_and_quench_cools():
 
 def test_default_dt():
     assert default_dt(1.0) == 0.0025 and default_dt(0.45) == 0.005
+
+
+def test_equilibration_record_weights_blocks_by_length():
+    from hpcglass.workflows import EQ_BLOCKS, equilibration_record
+    means = np.arange(EQ_BLOCKS, dtype=float)
+    lengths = np.full(EQ_BLOCKS, 3)
+    lengths[8], lengths[12:] = 1, 0  # a short block; an empty fourth quarter
+    means[12:] = np.nan
+    rec = equilibration_record(means, lengths)
+    assert np.array_equal(rec["eq_energy_series"], means, equal_nan=True)
+    assert rec["eq_energy_halves"][0] == pytest.approx((8 * 1 + (9 + 10 + 11) * 3) / 10)
+    assert np.isnan(rec["eq_energy_halves"][1])

@@ -204,6 +204,10 @@ def test_glass_samples_identical_on_one_and_two_ranks(tmp_path):
         poly = h5["ensembles/poly2d"]
         assert np.all((poly["mc_acc_displacement"][()] > 0.25) & (poly["mc_acc_swap"][()] > 0))
         assert poly["eq_energy_halves"].shape == (2, 2) and np.all(poly["max_force"][()] < 1e-10)
+        for ens in (poly, g):  # swap MC and MD: 16 block means, halves = their third and fourth quarters
+            series, halves = ens["eq_energy_series"][()], ens["eq_energy_halves"][()]
+            assert series.shape[1] == 16 and np.all(np.isfinite(series))
+            assert np.allclose(halves, series[:, 8:].reshape(-1, 2, 4).mean(axis=2), rtol=1e-3)
         assert len(np.unique(poly["diameter"][()])) > 100  # swapped sizes, per sample
         # Fig. 1 fields: a unit-norm lowest mode and the response to the first selected dipole
         mv, z, pz = g["mode_vector"][()], g["response_field"][()], g["response_pair"][()]
