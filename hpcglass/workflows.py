@@ -108,7 +108,7 @@ def run_glass(task: Task, root_seed: int) -> dict:
     else:
         steps = int(round(ens.equilibration / dt))
         v = maxwell_velocities(N, d, ens.T_p, rng)
-        lengths = [b.size for b in np.array_split(np.arange(steps), EQ_BLOCKS)]
+        lengths = [steps // EQ_BLOCKS + (k < steps % EQ_BLOCKS) for k in range(EQ_BLOCKS)]  # as np.array_split
         U_means, T_means = [], []
         for n in lengths:
             r = run_nvt(x, v, L, vl.force, dt, n, ens.T_p, rng)
