@@ -100,7 +100,7 @@ def energy_series(ens: Ensemble) -> tuple[np.ndarray, np.ndarray]:
     if not ens.has("eq_energy_series"):
         return np.empty(0), np.empty(0)
     series = ens.array("eq_energy_series", done_only=True)
-    return np.array([mean_sem(col) for col in series.T]).T.reshape(2, -1)
+    return np.array([mean_sem(col) for col in series.T]).T
 
 
 def scatter(ens: Ensemble) -> tuple[np.ndarray, np.ndarray]:

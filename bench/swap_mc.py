@@ -24,7 +24,7 @@ from hpcglass.kernels.cells import candidate_pairs  # noqa: E402
 from hpcglass.kernels.forces import VerletList  # noqa: E402
 from hpcglass.models import make_model  # noqa: E402
 from hpcglass.sampling.minimize import fire  # noqa: E402
-from hpcglass.sampling.swap_mc import _sorted_rows, swap_mc  # noqa: E402
+from hpcglass.sampling.swap_mc import _sorted_rows, size_bounds, swap_mc  # noqa: E402
 
 
 def main() -> None:
@@ -42,10 +42,9 @@ def main() -> None:
         warm = swap_mc(x, m, args.T, 20, rng, tune=20)
         m = m.with_sizes(warm.sizes)
         for skin in args.skin:
-            bound = np.minimum(m.sizes + 0.2, m.sizes.max())  # swap_mc default size_margin
             xp = np.zeros((m.N, 3))
             xp[:, :d] = warm.x
-            start, _, key = _sorted_rows(xp, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+            start, _, key = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, skin, m.max_cutoff + skin)
             row, key = np.repeat(np.arange(m.N), np.diff(start)), key[:start[-1]]
             visited = np.count_nonzero(key < 0.5 * m.xc * m.sizes[row] + skin) / m.N
             plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + skin)[0]) * 2 / m.N

@@ -19,8 +19,9 @@ larger of the two sizes).  A swap that lifts a particle above its bound makes it
 rows too large; such particles are flagged and kept in a short list of "grown" particles: row
 loops skip them and every evaluation adds them by a direct distance check, so each pair is
 still counted once.  The rows are rebuilt when a trial would leave the skin/2 ball or the grown
-list is full; the same trial is then replayed, so the chain does not depend on when rebuilds happen (tested).  Random numbers are drawn sweep by sweep
-from the task's numpy Generator, so a run is reproducible from its seed alone.
+list is full; the same trial is then replayed, so the chain does not depend on when rebuilds
+happen (tested).  Random numbers are drawn sweep by sweep from the task's numpy Generator, so a
+run is reproducible from its seed alone.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ _FIXED_DRAWS = 4
 _W = 3
 # Buckets of the row keys (see _sorted_rows): ~0.06 lambda_min wide in 3D.
 _KEY_BUCKETS = 64
+# Default size_margin: b_k = s_k + 0.2 (bench/swap_mc.py; grown particles stay rare at T <= 2).
+SIZE_MARGIN = 0.2
+
+
+def size_bounds(sizes: np.ndarray, margin: float = SIZE_MARGIN) -> np.ndarray:
+    """b_k = min(s_k + margin, max_k s_k) (N,): the sizes the rows are built for."""
+    return np.minimum(sizes + margin, sizes.max())
 
 
 @dataclass
@@ -318,7 +326,7 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
 
 def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.random.Generator,
             p_swap: float = 0.2, delta: float = 0.1, skin: float = 0.9, tune: int | None = None,
-            target: float = 0.4, max_grown: int = 64, size_margin: float = 0.2) -> SwapMCResult:
+            target: float = 0.4, max_grown: int = 64, size_margin: float = SIZE_MARGIN) -> SwapMCResult:
     """Swap Monte Carlo of a POLY configuration at temperature T.
 
     x0: float64 (N, d) positions (length lambda_min); model: a POLY PairModel whose sizes are the
@@ -365,7 +373,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
         k = 0
         while k < N:
             if rebuild:
-                xref, bound = x.copy(), np.minimum(sizes + size_margin, sizes.max())
+                xref, bound = x.copy(), size_bounds(sizes, size_margin)
                 start, nbr, key = _sorted_rows(x, d, bound, L, model.xc, skin, rc, nb[1:3] if nb else ())
                 flagged[:] = False
                 nb = (start, nbr, key, flagged, 0.5 * model.xc, skin)
