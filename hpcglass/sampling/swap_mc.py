@@ -20,8 +20,18 @@ rows too large; such particles are flagged and kept in a short list of "grown" p
 loops skip them and every evaluation adds them by a direct distance check, so each pair is
 still counted once.  The rows are rebuilt when a trial would leave the skin/2 ball or the grown
 list is full; the same trial is then replayed, so the chain does not depend on when rebuilds
-happen (tested).  Random numbers are drawn sweep by sweep from the task's numpy Generator, so a
-run is reproducible from its seed alone.
+happen (tested).  A build finds each pair once (half cell stencil) and files both of its row
+entries with one counting sort by (row, key bucket).  Random numbers are drawn sweep by sweep
+from the task's numpy Generator, so a run is reproducible from its seed alone.
+
+Inner loops (bench/swap_mc.py; each rule below was measured).  About a quarter of the listed
+pairs are inside the cutoff, at random, so a branch on it is mispredicted often: a trial first
+writes every listed pair's squared distance and size to a work array and advances the count
+only for pairs inside the cutoff (no branch), then evaluates the ~20 % it kept, 2x faster than
+one branching pass; neighbour searches compact candidates the same way.  Conditions are
+combined with ``&``, not ``and``, which would branch.  Energy helpers inlined into the trial
+loops take scalars only: an array argument of a numba-inlined function is reference-counted
+on every call, which cost as much as the pair term.
 """
 
 from __future__ import annotations
@@ -94,69 +104,120 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
             break
     else:
         nc, offsets = 1, np.zeros((1, d), dtype=np.int64)
+    # half the stencil (first non-zero offset positive) and the own cell: each pair once
+    nonzero = offsets != 0
+    first = offsets[np.arange(len(offsets)), np.argmax(nonzero, axis=1)]
+    offsets = offsets[(first > 0) | ~nonzero.any(axis=1)]
     key_max = 0.5 * xc * bound.max() + skin
+    pairs = _close_pairs(x, d, bound, L, 0.5 * xc, key_max, nc, offsets)
     nbr, key = buffers or (np.empty(0, dtype=np.int64), np.empty(0))
     start = np.empty(N + 1, dtype=np.int64)
-    while True:
-        total = _fill_rows(x, d, bound, L, 0.5 * xc, key_max, nc, offsets, start, nbr, key,
-                           np.zeros(_KEY_BUCKETS + 1, dtype=np.int64))
-        if total <= nbr.shape[0]:
-            return start, nbr, key
+    bins = np.empty((2, len(pairs[0])), dtype=np.int64)
+    count = np.zeros(N * _KEY_BUCKETS + 1, dtype=np.int64)
+    total = _count_rows(*pairs, bound, 0.5 * xc, key_max, bins, count)
+    if total > nbr.shape[0]:
         nbr, key = np.empty(int(1.2 * total), dtype=np.int64), np.empty(int(1.2 * total))
+    _fill_rows(*pairs, bound, 0.5 * xc, key_max, bins, count, start, nbr, key)
+    return start, nbr, key
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _close_pairs(x, d, bound, L, half_xc, key_max, nc, offsets):
+    """Every pair (a, b) with r_ab < key_max + half_xc max(bound_a, bound_b), once, from nc^d
+    cells and the half stencil ``offsets`` (int64 (n, d), the zero offset included): (a int64 (P,),
+    b int64 (P,), r2 float64 (P,) squared distance).  Candidates are compacted without a branch
+    (written, and the count advanced on a hit): a branch on the distance is mispredicted too
+    often."""
+    N = x.shape[0]
+    cell, order, cstart = sort_into_cells(x[:, :d], L, nc)
+    stencil = _stencil_table(nc, d, offsets)
+    xs = np.empty((N, _W))
+    bs = np.empty(N)
+    for q in range(N):
+        bs[q] = bound[order[q]]
+        for k in range(_W):
+            xs[q, k] = x[order[q], k]
+    inv_L = 1.0 / L
+    pa = np.empty(16 * N, dtype=np.int64)
+    pb = np.empty(16 * N, dtype=np.int64)
+    pr2 = np.empty(16 * N)
+    n = 0
+    for p in range(N):
+        c0 = cell[order[p]]
+        for c in stencil[c0]:
+            q0 = p + 1 if c == c0 else cstart[c]
+            if n + cstart[c + 1] - q0 > pa.shape[0]:
+                pa, pb, pr2 = _doubled(pa, n), _doubled(pb, n), _doubled(pr2, n)
+            for q in range(q0, cstart[c + 1]):
+                r2 = _dist2(xs, p, xs, q, L, inv_L)
+                reach = key_max + half_xc * max(bs[p], bs[q])
+                pa[n] = order[p]
+                pb[n] = order[q]
+                pr2[n] = r2
+                n += r2 < reach * reach
+    return pa[:n], pb[:n], pr2[:n]
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill_rows(x, d, bound, L, half_xc, key_max, nc, offsets, start, nbr, key, count):
-    """Write the bucket-sorted rows into nbr/key (as far as they hold) and start; return the
-    total.  x: (N, _W) padded positions, d: the dimension, count: int64 (_KEY_BUCKETS + 1,) work."""
-    N = x.shape[0]
-    cell, order, cstart = sort_into_cells(x[:, :d], L, nc)
-    xs = np.empty((N, _W))
-    for q in range(N):
-        for k in range(_W):
-            xs[q, k] = x[order[q], k]
-    cap = nbr.shape[0]
-    inv_L = 1.0 / L
-    tj = np.empty(N, dtype=np.int64)
-    tb = np.empty(N, dtype=np.int64)
-    nb = count.shape[0] - 1
+def _doubled(a, n):
+    """a copy of a[:n] in an array twice as long as a."""
+    b = np.empty(2 * a.shape[0], dtype=a.dtype)
+    b[:n] = a[:n]
+    return b
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _count_rows(pa, pb, r2, bound, half_xc, key_max, bins, count):
+    """Bin the row entries of the pairs (``_close_pairs``) by (row, key bucket): bins (2, P) gets
+    row * _KEY_BUCKETS + bucket of b in a's row (bins[0]) and of a in b's row (bins[1]), -1 where
+    the key is >= key_max; count (N _KEY_BUCKETS + 1,) becomes the start of each bin.  Returns the
+    number of entries."""
     k_lo = -half_xc * bound.max()
-    width = (key_max - k_lo) / nb
+    width = (key_max - k_lo) / _KEY_BUCKETS
+    for e in range(pa.shape[0]):
+        r = np.sqrt(r2[e])
+        for side in range(2):
+            i, j = (pa[e], pb[e]) if side == 0 else (pb[e], pa[e])
+            k = r - half_xc * bound[j]
+            b = i * _KEY_BUCKETS + min(int((k - k_lo) / width), _KEY_BUCKETS - 1) if k < key_max else -1
+            bins[side, e] = b
+            count[b + 1] += b >= 0
+    for b in range(count.shape[0] - 1):
+        count[b + 1] += count[b]
+    return count[-1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_rows(pa, pb, r2, bound, half_xc, key_max, bins, count, start, nbr, key):
+    """Write the rows into start, nbr, key from the bins and bin starts of ``_count_rows``."""
+    k_lo = -half_xc * bound.max()
+    width = (key_max - k_lo) / _KEY_BUCKETS
+    N = start.shape[0] - 1
+    for i in range(N + 1):
+        start[i] = count[i * _KEY_BUCKETS]
+    for e in range(pa.shape[0]):
+        for side in range(2):
+            b = bins[side, e]
+            if b >= 0:
+                m = count[b]
+                count[b] += 1
+                nbr[m] = pb[e] if side == 0 else pa[e]
+                key[m] = k_lo + (b % _KEY_BUCKETS) * width
+
+
+@numba.njit(cache=True, nogil=True)
+def _stencil_table(nc, d, offsets):
+    """int64 (nc^d, len(offsets)): the flat index of cell c shifted by each offset (periodic)."""
+    table = np.empty((nc**d, offsets.shape[0]), dtype=np.int64)
     cc = np.empty(d, dtype=np.int64)
-    n = 0
-    for i in range(N):
-        start[i] = n
-        cell_coords(cell[i], nc, cc)
-        m = 0
+    for c0 in range(nc**d):
+        cell_coords(c0, nc, cc)
         for o in range(offsets.shape[0]):
             c = 0
             for k in range(d):
                 c = c * nc + (cc[k] + offsets[o, k]) % nc
-            for q in range(cstart[c], cstart[c + 1]):
-                j = order[q]
-                # key < key_max  <=>  r < key_max + half_xc bound_j: test r^2 first, root only on a hit
-                reach_j = key_max + half_xc * bound[j]
-                r2 = _dist2(x, i, xs, q, L, inv_L)
-                if r2 >= reach_j * reach_j or j == i:
-                    continue
-                tj[m] = j
-                tb[m] = min(int((np.sqrt(r2) - half_xc * bound[j] - k_lo) / width), nb - 1)
-                m += 1
-        # counting sort of the row by bucket
-        count[:] = 0
-        for p in range(m):
-            count[tb[p] + 1] += 1
-        for b in range(nb):
-            count[b + 1] += count[b]
-        for p in range(m):
-            q = n + count[tb[p]]
-            count[tb[p]] += 1
-            if q < cap:
-                nbr[q] = tj[p]
-                key[q] = k_lo + tb[p] * width
-        n += m
-    start[N] = n
-    return n
+            table[c0, o] = c
+    return table
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -165,7 +226,7 @@ def _min_image(t, L, inv_L):
     return t - L * np.floor(t * inv_L + 0.5)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _dist2(a, i, b, j, L, inv_L):
     # rows by index, not a[i] views: a view per pair costs reference counting in the hot loop
     r2 = 0.0
@@ -176,101 +237,122 @@ def _dist2(a, i, b, j, L, inv_L):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _resize_term(r2, s, s_new, sj, nonadd, xc2, c):
-    """phi(r2) of the pair with size s_new minus with size s (partner sj); xc2 = x_c^2, c the four
-    smoothing coefficients.  Each term is tested against its own cutoff first: most listed pairs
-    are outside it, and the test needs no division."""
+def _energy_changes(work, n, xc2, c0, c1, c2, c3):
+    """sum over q < n of phi(work[2, q] / work[3, q]) - phi(work[0, q] / work[1, q]): pair terms
+    after minus before a trial, from squared distances (rows 0, 2) and squared pair sizes (rows
+    1, 3).  xc2 = x_c^2, c0..c3 the smoothing coefficients.  Both sides of each cutoff are
+    evaluated and one is selected (no branch)."""
     du = 0.0
-    lam = poly_lambda(s_new, sj, nonadd)
-    if r2 < xc2 * lam * lam:
-        du += ipl10_energy_x2(r2 / (lam * lam), c[0], c[1], c[2], c[3])
-    lam = poly_lambda(s, sj, nonadd)
-    if r2 < xc2 * lam * lam:
-        du -= ipl10_energy_x2(r2 / (lam * lam), c[0], c[1], c[2], c[3])
-    return du
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _move_term(r2o, r2n, lam, xc2, c):
-    """phi(r2n) - phi(r2o) for a pair of size lam, each tested against the cutoff first."""
-    du = 0.0
-    rc2 = xc2 * lam * lam
-    if r2n < rc2:
-        du += ipl10_energy_x2(r2n / (lam * lam), c[0], c[1], c[2], c[3])
-    if r2o < rc2:
-        du -= ipl10_energy_x2(r2o / (lam * lam), c[0], c[1], c[2], c[3])
+    for q in range(n):
+        x2 = work[2, q] / work[3, q]
+        e = ipl10_energy_x2(x2, c0, c1, c2, c3)
+        du += e if x2 < xc2 else 0.0
+        x2 = work[0, q] / work[1, q]
+        e = ipl10_energy_x2(x2, c0, c1, c2, c3)
+        du -= e if x2 < xc2 else 0.0
     return du
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown,
-                   nonadd, xc2, c):
+                   nonadd, xc2, c0, c1, c2, c3, work):
     """U(sizes[i] -> s_new) - U for particle i, over its neighbours but ``skip``.
 
     Rows (start, nbr, key), flagged, grown[:n_grown]: the structures of the module docstring,
-    half_xc = x_c / 2.  Inlined into _attempts with plain arguments: as a call (or with tuple
-    arguments) its overhead cost more than the loop itself (2.5x per 2D displacement).
+    half_xc = x_c / 2; work: float64 (4, >= longest row + len(grown)).  The two passes of the
+    module docstring, over the reachable row prefix and the grown list.  The stores are written
+    out in both loops: one loop over row and grown list together was 15 % slower.
     """
     inv_L = 1.0 / L
     s = sizes[i]
     stop = half_xc * max(s, s_new) + skin
-    du = 0.0
+    n = 0
     for m in range(start[i], start[i + 1]):
         if key[m] >= stop:
             break
-        j = nbr[m]
-        if not (flagged[j] or j == skip):
-            du += _resize_term(_dist2(x, i, x, j, L, inv_L), s, s_new, sizes[j], nonadd, xc2, c)
+        k = nbr[m]
+        r2 = _dist2(x, i, x, k, L, inv_L)
+        lam = poly_lambda(s, sizes[k], nonadd)
+        lam_new = poly_lambda(s_new, sizes[k], nonadd)
+        l2 = lam * lam
+        l2_new = lam_new * lam_new
+        work[0, n] = r2
+        work[1, n] = l2
+        work[2, n] = r2
+        work[3, n] = l2_new
+        n += (r2 < xc2 * max(l2, l2_new)) & ~flagged[k] & (k != skip)
     for g in range(n_grown):
-        j = grown[g]
-        if j != i and j != skip:
-            du += _resize_term(_dist2(x, i, x, j, L, inv_L), s, s_new, sizes[j], nonadd, xc2, c)
-    return du
+        k = grown[g]
+        r2 = _dist2(x, i, x, k, L, inv_L)
+        lam = poly_lambda(s, sizes[k], nonadd)
+        lam_new = poly_lambda(s_new, sizes[k], nonadd)
+        l2 = lam * lam
+        l2_new = lam_new * lam_new
+        work[0, n] = r2
+        work[1, n] = l2
+        work[2, n] = r2
+        work[3, n] = l2_new
+        n += (r2 < xc2 * max(l2, l2_new)) & (k != i) & (k != skip)
+    return _energy_changes(work, n, xc2, c0, c1, c2, c3)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _move_energy(i, y, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown, nonadd, xc2, c):
-    """U(x[i] -> y[0]) - U(x[i]) for particle i moved to y (1, _W), in one pass over its neighbours."""
+def _move_energy(i, y, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
+                 c0, c1, c2, c3, work):
+    """U(x[i] -> y[0]) - U(x[i]) for particle i moved to y (1, _W); arguments and passes as
+    ``_resize_energy``."""
     inv_L = 1.0 / L
     s = sizes[i]
     stop = half_xc * s + skin
-    du = 0.0
+    n = 0
     for m in range(start[i], start[i + 1]):
         if key[m] >= stop:
             break
-        j = nbr[m]
-        if flagged[j]:
-            continue
-        # old and new distance in one loop, x[j] loaded once (a shared distance helper cost 15 %)
+        k = nbr[m]
+        # old and new distance in one loop, x[k] loaded once (a shared distance helper cost 15 %)
         r2o = 0.0
         r2n = 0.0
-        for k in range(_W):
-            t = _min_image(x[i, k] - x[j, k], L, inv_L)
+        for c in range(_W):
+            t = _min_image(x[i, c] - x[k, c], L, inv_L)
             r2o += t * t
-            t = _min_image(y[0, k] - x[j, k], L, inv_L)
+            t = _min_image(y[0, c] - x[k, c], L, inv_L)
             r2n += t * t
-        du += _move_term(r2o, r2n, poly_lambda(s, sizes[j], nonadd), xc2, c)
+        lam = poly_lambda(s, sizes[k], nonadd)
+        l2 = lam * lam
+        work[0, n] = r2o
+        work[1, n] = l2
+        work[2, n] = r2n
+        work[3, n] = l2
+        n += (min(r2o, r2n) < xc2 * l2) & ~flagged[k]
     for g in range(n_grown):
-        j = grown[g]
-        if j != i:
-            du += _move_term(_dist2(x, i, x, j, L, inv_L), _dist2(y, 0, x, j, L, inv_L),
-                             poly_lambda(s, sizes[j], nonadd), xc2, c)
-    return du
+        k = grown[g]
+        r2o = _dist2(x, i, x, k, L, inv_L)
+        r2n = _dist2(y, 0, x, k, L, inv_L)
+        lam = poly_lambda(s, sizes[k], nonadd)
+        l2 = lam * lam
+        work[0, n] = r2o
+        work[1, n] = l2
+        work[2, n] = r2n
+        work[3, n] = l2
+        n += (min(r2o, r2n) < xc2 * l2) & (k != i)
+    return _energy_changes(work, n, xc2, c0, c1, c2, c3)
 
 
-@numba.njit(cache=True, nogil=True)
-def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, grown, n_grown, pot, draws, k0,
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, grown, n_grown, pot, work, draws, k0,
               stats):
     """Run the attempts draws[k0:], updating x, sizes, the grown list and stats in place.
 
-    stats (float64 5,): [displacements tried, accepted, swaps tried, accepted, sum of dU].
-    Returns (index of the first attempt not done, grown-list length): the index is len(draws)
-    when all ran, else the rows must be rebuilt before that attempt (its trial position leaves
-    the skin/2 ball, or the grown list has no room for the two particles of a swap).
+    nb = (start, nbr, key, flagged, x_c / 2, skin), pot = (nonadd, x_c^2, c0, c1, c2, c3), work:
+    see ``_resize_energy``.  stats (float64 5,): [displacements tried, accepted, swaps tried,
+    accepted, sum of dU].  Returns (index of the first attempt not done, grown-list length): the
+    index is len(draws) when all ran, else the rows must be rebuilt before that attempt (its
+    trial position leaves the skin/2 ball, or the grown list has no room for the two particles
+    of a swap).
     """
     N = x.shape[0]
     start, nbr, key, flagged, half_xc, skin = nb
-    nonadd, xc2, coef = pot
+    nonadd, xc2, c0, c1, c2, c3 = pot
     y = np.zeros((1, _W))
     for k in range(k0, draws.shape[0]):
         u = draws[k]
@@ -285,9 +367,9 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
             sj = sizes[j]
             # the i-j term is symmetric in the two sizes, so it cancels and is skipped
             du = (_resize_energy(i, sj, j, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown,
-                                 nonadd, xc2, coef)
+                                 nonadd, xc2, c0, c1, c2, c3, work)
                   + _resize_energy(j, si, i, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown,
-                                   nonadd, xc2, coef))
+                                   nonadd, xc2, c0, c1, c2, c3, work))
             stats[2] += 1.0
             if du <= 0.0 or u[3] < np.exp(-du / T):
                 sizes[i] = sj
@@ -313,8 +395,8 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
             moved2 += m * m
         if moved2 >= half_skin2:
             return k, n_grown
-        du = _move_energy(i, y, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown,
-                          nonadd, xc2, coef)
+        du = _move_energy(i, y, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
+                          c0, c1, c2, c3, work)
         stats[0] += 1.0
         if du <= 0.0 or u[3] < np.exp(-du / T):
             for c in range(d):
@@ -358,7 +440,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
     sizes = np.array(model.sizes, dtype=np.float64)
     c = np.zeros(4)
     c[:len(model.coeffs)] = model.coeffs
-    pot = (model.nonadd, model.xc**2, c)
+    pot = (model.nonadd, model.xc**2, *c)
     grown = np.empty(max_grown, dtype=np.int64)
     flagged = np.zeros(N, dtype=np.bool_)
     U = energy_forces(x[:, :d], model)[0]
@@ -378,8 +460,9 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
                 flagged[:] = False
                 nb = (start, nbr, key, flagged, 0.5 * model.xc, skin)
                 n_grown, rebuilds = 0, rebuilds + 1
+                work = np.empty((4, np.diff(start).max() + max_grown))
             k, n_grown = _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, 0.25 * skin**2, nb, grown, n_grown,
-                                   pot, draws, k, stats)
+                                   pot, work, draws, k, stats)
             rebuild = k < N
         U += stats[4]
         energy[sweep] = U / N
