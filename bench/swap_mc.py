@@ -2,11 +2,14 @@
 
 Prepares a POLY liquid (random start, FIRE to max|F| < 1, 20 tuning sweeps at T), then times
 --sweeps sweeps at T with delta frozen.  Prints attempted moves per second per core (target
->= 1e6), the acceptance ratios, the neighbours a displacement visits (the size-aware prefix of
-its row; the work per move is proportional to it) against a plain Verlet list of the largest
-pair's radius (what the code visited before the size-aware rows), and the number of rebuilds.
+>= 1e6), the acceptance ratios, the skin at the start and at the end (steered towards
+swap_mc.BUILD_SWEEPS sweeps per build unless --fixed-skin), the neighbours a displacement visits
+at the final skin (the size-aware prefix of its row; the work per move is proportional to it)
+against a plain Verlet list of the largest pair's radius (what the code visited before the
+size-aware rows), and the number of rebuilds.  --fixed-skin with several --skin values scans
+the skin (how BUILD_SWEEPS was chosen).
 
-    .venv/bin/python bench/swap_mc.py [--N 2000 --T 0.5 --sweeps 100 --skin 0.9]
+    .venv/bin/python bench/swap_mc.py [--N 2000 --T 0.5 --sweeps 300 --skin 0.9 --fixed-skin]
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--N", type=int, default=2000)
     ap.add_argument("--T", type=float, default=0.5)
-    ap.add_argument("--sweeps", type=int, default=100)
+    ap.add_argument("--sweeps", type=int, default=300)
     ap.add_argument("--d", type=int, nargs="+", default=[2, 3])
     ap.add_argument("--skin", type=float, nargs="+", default=[0.9])
+    ap.add_argument("--fixed-skin", action="store_true")
     args = ap.parse_args()
     for d in args.d:
         rng = np.random.default_rng(1)
@@ -42,21 +46,20 @@ def main() -> None:
         warm = swap_mc(x, m, args.T, 20, rng, tune=20)
         m = m.with_sizes(warm.sizes)
         for skin in args.skin:
-            xp = np.zeros((m.N, 3))
-            xp[:, :d] = warm.x
-            start, _, key = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, skin, m.max_cutoff + skin)
-            row, key = np.repeat(np.arange(m.N), np.diff(start)), key[:start[-1]]
-            visited = np.count_nonzero(key < 0.5 * m.xc * m.sizes[row] + skin) / m.N
-            plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + skin)[0]) * 2 / m.N
             t0 = time.perf_counter()
             r = swap_mc(warm.x, m, args.T, args.sweeps, np.random.default_rng(2), delta=warm.delta, tune=0,
-                        skin=skin)
+                        skin=skin, adapt_skin=not args.fixed_skin)
             wall = time.perf_counter() - t0
-            print(f"POLY {d}D N={args.N} T={args.T} skin={skin}: {r.attempts / wall:.3g} attempts/s/core "
-                  f"({r.attempts} in {wall:.2f} s), neighbours per displacement {visited:.1f} "
+            xp = np.zeros((m.N, 3))
+            xp[:, :d] = warm.x
+            start, _, key = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin, m.max_cutoff + r.skin)
+            row, key = np.repeat(np.arange(m.N), np.diff(start)), key[:start[-1]]
+            visited = np.count_nonzero(key < 0.5 * m.xc * m.sizes[row] + r.skin) / m.N
+            plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + r.skin)[0]) * 2 / m.N
+            print(f"POLY {d}D N={args.N} T={args.T} skin {skin} -> {r.skin:.2f}: {r.attempts / wall:.3g} "
+                  f"attempts/s/core ({r.attempts} in {wall:.2f} s), neighbours per displacement {visited:.1f} "
                   f"(plain Verlet list {plain:.0f}), acceptance displacement {r.acc_displacement:.2f} "
                   f"swap {r.acc_swap:.3f}, delta {r.delta:.3f}, rebuilds {r.rebuilds}", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -97,18 +97,23 @@ def test_sizes_are_conserved_energy_is_tracked_and_runs_are_reproducible(d):
 
 @pytest.mark.parametrize("d", [2, 3])
 def test_chain_does_not_depend_on_skin_or_grown_list(d):
-    """The size-aware rows are exact: with a thin skin and a two-slot grown list (rebuilt often)
-    and with a thick skin and a long grown list (pairs found through stale keys and the grown
-    list), the same random numbers give the same chain.  A missed neighbour changes some dU and
-    the chains part.  High T and many swaps, so sizes move a lot between rebuilds."""
+    """The size-aware rows are exact: with a thin skin and a two-slot grown list (rebuilt often),
+    with a thick skin and a long grown list (pairs found through stale keys and the grown list),
+    and with the skin steered during the run, the same random numbers give the same chain.  A
+    missed neighbour changes some dU and the chains part.  High T and many swaps, so sizes move a
+    lot between rebuilds."""
     m, x, _ = _poly_liquid(N=200, d=d)
-    a = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, max_grown=2, tune=0)
+    a = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, max_grown=2, tune=0,
+                adapt_skin=False)
     b = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=1.5, max_grown=400, tune=0,
-                delta=a.delta)
+                delta=a.delta, adapt_skin=False)
+    c = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, tune=0, delta=a.delta)
     assert a.rebuilds > 5 * b.rebuilds and a.acc_swap > 0.1
-    assert np.array_equal(a.sizes, b.sizes)
-    np.testing.assert_allclose(a.x, b.x, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(a.energy, b.energy, rtol=1e-12)
+    assert a.skin == 0.25 and c.skin > 1.5 * a.skin  # steered towards fewer builds
+    for r in (b, c):
+        assert np.array_equal(a.sizes, r.sizes)
+        np.testing.assert_allclose(a.x, r.x, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(a.energy, r.energy, rtol=1e-12)
     # accepted and rejected moves alike: a pair missed at the edge of the cutoff is small
     # (phi ~ (x_c - x)^4 there) but shows in the running energy
     exact = energy_forces(a.x, m.with_sizes(a.sizes))[0] / m.N

@@ -56,6 +56,11 @@ _W = 3
 _KEY_BUCKETS = 64
 # Default size_margin: b_k = s_k + 0.2 (bench/swap_mc.py; grown particles stay rare at T <= 2).
 SIZE_MARGIN = 0.2
+# The skin is steered so that builds come every 3 to 16 sweeps, by a factor 1.1 per build: the
+# fastest fixed skin gave 3-17 sweeps per build for POLY 2D and 3D at T = 0.5 and 2 (skin 0.8 at
+# T = 0.5, 1.1 at T = 2), and a skin 0.2 off that optimum cost 10-40 % (bench/swap_mc.py).
+BUILD_SWEEPS = (3.0, 16.0)
+_SKIN_STEP = 1.1
 
 
 def size_bounds(sizes: np.ndarray, margin: float = SIZE_MARGIN) -> np.ndarray:
@@ -71,7 +76,7 @@ class SwapMCResult:
     energy: float64 (sweeps,) U/N after each sweep, from the start energy plus accepted dU;
     acc_displacement, acc_swap: acceptance ratios over the sweeps after tuning;
     delta: the frozen step size; tune: sweeps spent tuning it (the first ones of ``energy``);
-    rebuilds: neighbour-list builds; attempts: total attempts.
+    rebuilds: neighbour-list builds; attempts: total attempts; skin: the skin at the end.
     """
 
     x: np.ndarray
@@ -83,6 +88,7 @@ class SwapMCResult:
     tune: int
     rebuilds: int
     attempts: int
+    skin: float
 
 
 def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, skin: float, reach: float,
@@ -420,16 +426,19 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
 
 def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.random.Generator,
             p_swap: float = 0.2, delta: float = 0.1, skin: float = 0.9, tune: int | None = None,
-            target: float = 0.4, max_grown: int = 64, size_margin: float = SIZE_MARGIN) -> SwapMCResult:
+            target: float = 0.4, max_grown: int = 64, size_margin: float = SIZE_MARGIN,
+            adapt_skin: bool = True) -> SwapMCResult:
     """Swap Monte Carlo of a POLY configuration at temperature T.
 
     x0: float64 (N, d) positions (length lambda_min); model: a POLY PairModel whose sizes are the
     starting assignment; T: temperature (epsilon/k_B); sweeps: N attempts each; rng: the task's
     generator.  delta is tuned during the first ``tune`` sweeps (default: a tenth, at most
     1000) towards the displacement acceptance ``target`` and then frozen.  delta is capped so one
-    move stays below skin/2.  ``skin`` (lambda_min), ``size_margin`` and ``max_grown`` (see the
-    module docstring; defaults from bench/swap_mc.py) only set when the rows are rebuilt, not the
-    chain.  Returns :class:`SwapMCResult`.
+    move stays below skin/2.  ``skin`` (lambda_min, the starting value), ``size_margin`` and
+    ``max_grown`` (see the module docstring; defaults from bench/swap_mc.py) only set when the
+    rows are rebuilt, not the chain.  With ``adapt_skin``, after tuning each build that a trial
+    leaving the skin/2 ball forced steers the skin towards BUILD_SWEEPS sweeps per build, never
+    below what the frozen delta needs nor past the box.  Returns :class:`SwapMCResult`.
     """
     if not model.poly:
         raise ValueError(f"swap Monte Carlo needs the POLY model, got {model.name!r}")
@@ -441,10 +450,10 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
         raise ValueError(f"swap Monte Carlo is built for the POLY r^-10 potential in d <= {_W} "
                          f"with at most 4 smoothing terms (d = {d}, {len(model.coeffs)} terms)")
     tune = min(sweeps // 10, 1000) if tune is None else tune
-    rc = min(model.max_cutoff + skin, 0.4999 * L)
-    skin = rc - model.max_cutoff
-    if skin <= 0:
+    skin_max = 0.4999 * L - model.max_cutoff
+    if skin_max <= 0:
         raise ValueError(f"box side {L} leaves no Verlet skin beyond the cutoff {model.max_cutoff}")
+    skin = min(skin, skin_max)
     delta_max = 0.49 * skin / np.sqrt(d)
     delta = min(delta, delta_max)
     x = np.zeros((N, _W))
@@ -460,15 +469,20 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
     totals = np.zeros(5)
     xref = bound = nb = None
     rebuild = True
-    n_grown, rebuilds = 0, 0
+    n_grown, rebuilds, built = 0, 0, 0
     for sweep in range(sweeps):
         draws = rng.random((N, _FIXED_DRAWS + d))
         stats = np.zeros(5)
         k = 0
         while k < N:
             if rebuild:
+                # a displacement forces a build only by leaving the ball, a swap only by a full grown list
+                if adapt_skin and rebuilds and sweep >= tune and draws[k, 0] >= p_swap:
+                    skin = steered_skin(skin, (sweep * N + k - built) / N, np.sqrt(d) * delta / 0.49, skin_max)
+                built = sweep * N + k
                 xref, bound = x.copy(), size_bounds(sizes, size_margin)
-                start, nbr, key = _sorted_rows(x, d, bound, L, model.xc, skin, rc, nb[1:3] if nb else ())
+                start, nbr, key = _sorted_rows(x, d, bound, L, model.xc, skin, model.max_cutoff + skin,
+                                               nb[1:3] if nb else ())
                 flagged[:] = False
                 nb = (start, nbr, key, flagged, 0.5 * model.xc, skin)
                 n_grown, rebuilds = 0, rebuilds + 1
@@ -484,4 +498,15 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
         else:
             totals += stats
     return SwapMCResult(np.ascontiguousarray(x[:, :d]), sizes, energy, totals[1] / max(totals[0], 1.0),
-                        totals[3] / max(totals[2], 1.0), delta, min(tune, sweeps), rebuilds, sweeps * N)
+                        totals[3] / max(totals[2], 1.0), delta, min(tune, sweeps), rebuilds, sweeps * N, skin)
+
+
+def steered_skin(skin: float, sweeps_since_build: float, lo: float, hi: float) -> float:
+    """The skin for the next build (length lambda_min): 1.1x larger when the last build lasted
+    fewer than BUILD_SWEEPS[0] sweeps, 1.1x smaller when more than BUILD_SWEEPS[1], clipped to
+    [lo, hi]."""
+    if sweeps_since_build < BUILD_SWEEPS[0]:
+        skin *= _SKIN_STEP
+    elif sweeps_since_build > BUILD_SWEEPS[1]:
+        skin /= _SKIN_STEP
+    return min(max(skin, lo), hi)
