@@ -119,7 +119,8 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     offsets = offsets[(first > 0) | ~nonzero.any(axis=1)]
     key_max = 0.5 * xc * bound.max() + skin
     # pairs within the largest radius in an ideal gas, plus N: room for a first try
-    cap = int(1.2 * N * N / L**d * np.pi ** (d / 2) / gamma(d / 2 + 1) * (key_max + 0.5 * xc * bound.max()) ** d / 2) + N
+    ball = np.pi ** (d / 2) / gamma(d / 2 + 1) * (key_max + 0.5 * xc * bound.max()) ** d
+    cap = int(1.2 * N * N / L**d * ball / 2) + N
     pairs = _close_pairs(x, d, bound, L, 0.5 * xc, key_max, nc, offsets, cap)
     nbr, key = buffers or (np.empty(0, dtype=np.int64), np.empty(0))
     start = np.empty(N + 1, dtype=np.int64)
@@ -273,6 +274,27 @@ def _energy_changes(work, n, xc2, c0, c1, c2, c3):
     return du
 
 
+@numba.njit(cache=True, nogil=True)
+def _store(work, n, r2_old, l2_old, r2_new, l2_new):
+    """work[:, n] = a pair's squared distance and squared size before and after a trial.  A plain
+    (LLVM-inlined) call: a numba-inlined one would reference-count ``work`` per pair."""
+    work[0, n] = r2_old
+    work[1, n] = l2_old
+    work[2, n] = r2_new
+    work[3, n] = l2_new
+
+
+@numba.njit(cache=True, nogil=True)
+def _resize_pair(work, n, x, i, k, s, s_new, sizes, nonadd, xc2, L):
+    """Store the pair (i, k) before and after i's size goes from s to s_new in work[:, n]
+    (``_store``); True if it is inside the cutoff at either size."""
+    r2 = _dist2(x, i, x, k, L, 1.0 / L)
+    lam = poly_lambda(s, sizes[k], nonadd)
+    lam_new = poly_lambda(s_new, sizes[k], nonadd)
+    _store(work, n, r2, lam * lam, r2, lam_new * lam_new)
+    return r2 < xc2 * max(lam, lam_new) ** 2
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, key, flagged, half_xc, skin, grown, n_grown,
                    nonadd, xc2, c0, c1, c2, c3, work):
@@ -280,10 +302,9 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, key, flagged, half_x
 
     Rows (start, nbr, key), flagged, grown[:n_grown]: the structures of the module docstring,
     half_xc = x_c / 2; work: float64 (4, >= longest row + len(grown)).  The two passes of the
-    module docstring, over the reachable row prefix and the grown list.  The stores are written
-    out in both loops: one loop over row and grown list together was 15 % slower.
+    module docstring, over the reachable row prefix and then the grown list (one loop over both
+    was 15 % slower).
     """
-    inv_L = 1.0 / L
     s = sizes[i]
     stop = half_xc * max(s, s_new) + skin
     n = 0
@@ -291,28 +312,10 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, key, flagged, half_x
         if key[m] >= stop:
             break
         k = nbr[m]
-        r2 = _dist2(x, i, x, k, L, inv_L)
-        lam = poly_lambda(s, sizes[k], nonadd)
-        lam_new = poly_lambda(s_new, sizes[k], nonadd)
-        l2 = lam * lam
-        l2_new = lam_new * lam_new
-        work[0, n] = r2
-        work[1, n] = l2
-        work[2, n] = r2
-        work[3, n] = l2_new
-        n += (r2 < xc2 * max(l2, l2_new)) & ~flagged[k] & (k != skip)
+        n += _resize_pair(work, n, x, i, k, s, s_new, sizes, nonadd, xc2, L) & ~flagged[k] & (k != skip)
     for g in range(n_grown):
         k = grown[g]
-        r2 = _dist2(x, i, x, k, L, inv_L)
-        lam = poly_lambda(s, sizes[k], nonadd)
-        lam_new = poly_lambda(s_new, sizes[k], nonadd)
-        l2 = lam * lam
-        l2_new = lam_new * lam_new
-        work[0, n] = r2
-        work[1, n] = l2
-        work[2, n] = r2
-        work[3, n] = l2_new
-        n += (r2 < xc2 * max(l2, l2_new)) & (k != i) & (k != skip)
+        n += _resize_pair(work, n, x, i, k, s, s_new, sizes, nonadd, xc2, L) & (k != i) & (k != skip)
     return _energy_changes(work, n, xc2, c0, c1, c2, c3)
 
 
@@ -339,10 +342,7 @@ def _move_energy(i, y, x, sizes, L, start, nbr, key, flagged, half_xc, skin, gro
             r2n += t * t
         lam = poly_lambda(s, sizes[k], nonadd)
         l2 = lam * lam
-        work[0, n] = r2o
-        work[1, n] = l2
-        work[2, n] = r2n
-        work[3, n] = l2
+        _store(work, n, r2o, l2, r2n, l2)
         n += (min(r2o, r2n) < xc2 * l2) & ~flagged[k]
     for g in range(n_grown):
         k = grown[g]
@@ -350,10 +350,7 @@ def _move_energy(i, y, x, sizes, L, start, nbr, key, flagged, half_xc, skin, gro
         r2n = _dist2(y, 0, x, k, L, inv_L)
         lam = poly_lambda(s, sizes[k], nonadd)
         l2 = lam * lam
-        work[0, n] = r2o
-        work[1, n] = l2
-        work[2, n] = r2n
-        work[3, n] = l2
+        _store(work, n, r2o, l2, r2n, l2)
         n += (min(r2o, r2n) < xc2 * l2) & (k != i)
     return _energy_changes(work, n, xc2, c0, c1, c2, c3)
 
