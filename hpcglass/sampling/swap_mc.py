@@ -161,9 +161,9 @@ def _close_pairs(x, d, bound, L, half_xc, key_max, nc, offsets, cap):
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _cell_pairs(xs, bs, order, cell, cstart, stencil, L, half_xc, key_max, pa, pb, r2):
     """Pairs of ``_close_pairs`` among positions xs (N, _W) and bounds bs sorted by cell (xs[p]
-    is particle order[p]) into pa, pb, r2; returns their number, or -1 when the arrays are too short.  Candidates are
-    compacted without a branch (written, and the count advanced on a hit).  The arrays are not
-    regrown in here: reassigning them inside the loop made it 1.3x slower."""
+    is particle order[p]) into pa, pb, r2; returns their number, or -1 when the arrays are too
+    short.  Candidates are compacted without a branch (written, and the count advanced on a
+    hit).  The arrays are not regrown in here: reassigning them inside the loop cost 1.3x."""
     N = xs.shape[0]
     inv_L = 1.0 / L
     n = 0
