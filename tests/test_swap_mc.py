@@ -12,7 +12,7 @@ from hpcglass.kernels.pair import ipl10_energy_x2, pair_phi
 from hpcglass.models import make_model
 from hpcglass.sampling.md import maxwell_velocities, run_nvt
 from hpcglass.sampling.minimize import fire
-from hpcglass.sampling.swap_mc import swap_mc
+from hpcglass.sampling.swap_mc import _KEY_BUCKETS, _sorted_rows, size_bounds, swap_mc
 
 
 def test_ipl10_energy_x2_is_phi():
@@ -118,6 +118,30 @@ def test_chain_does_not_depend_on_skin_or_grown_list(d):
     # (phi ~ (x_c - x)^4 there) but shows in the running energy
     exact = energy_forces(a.x, m.with_sizes(a.sizes))[0] / m.N
     assert a.energy[-1] == pytest.approx(exact, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("d, N", [(3, 200), (2, 2000), (3, 2000)])
+def test_rows_hold_every_pair_within_reach(d, N):
+    """The rows against a brute-force list, for an all-pairs box (3D N = 200) and cell searches
+    (N = 2000): each row holds exactly the k != i with key = r_ik - x_c b_k / 2 < key_max, in
+    non-decreasing stored keys, each stored key the lower edge of the key's bucket."""
+    m = make_model("poly", d, N, rng=np.random.default_rng(3))
+    x = np.zeros((N, 3))
+    x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
+    skin, bound = 0.7, size_bounds(m.sizes)
+    start, nbr, key = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    key_max = 0.5 * m.xc * bound.max() + skin
+    width = (key_max + 0.5 * m.xc * bound.max()) / _KEY_BUCKETS
+    dx = x[:, None, :d] - x[None, :, :d]
+    dx -= m.L * np.round(dx / m.L)
+    true_key = np.sqrt((dx**2).sum(-1)) - 0.5 * m.xc * bound[None, :]
+    np.fill_diagonal(true_key, np.inf)
+    for i in range(N):
+        row = slice(start[i], start[i + 1])
+        assert np.array_equal(np.sort(nbr[row]), np.flatnonzero(true_key[i] < key_max))
+        assert np.all(np.diff(key[row]) >= 0)
+        k = true_key[i, nbr[row]]
+        assert np.all(key[row] <= k + 1e-12) and np.all(k < key[row] + width + 1e-12)
 
 
 def test_swap_mc_refuses_other_models():

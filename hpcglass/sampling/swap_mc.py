@@ -105,12 +105,11 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     ``reach`` >= the largest pair radius xc max(bound) + skin; below 3 cells of that side per axis
     every pair is tested.  ``buffers``: (nbr, key) of the previous build, reused when they fit."""
     N = x.shape[0]
-    # cells of side >= reach / 2 and a 5^d stencil test ~2x fewer candidates than side >= reach
-    for cells_per_reach in (2, 1):
-        nc = int(np.floor(cells_per_reach * L / reach))
-        if nc >= 2 * cells_per_reach + 1:
-            offsets = neighbour_offsets(d, cells_per_reach)
-            break
+    # cells of side >= reach / 2 and a 5^d stencil test ~2x fewer candidates than side >= reach;
+    # fewer than 5 such cells per axis means fewer than 3 of side reach: test every pair
+    nc = int(np.floor(2 * L / reach))
+    if nc >= 5:
+        offsets = neighbour_offsets(d, 2)
     else:
         nc, offsets = 1, np.zeros((1, d), dtype=np.int64)
     # half the stencil (first non-zero offset positive) and the own cell: each pair once
