@@ -61,5 +61,6 @@ def main() -> None:
                   f"(plain Verlet list {plain:.0f}), acceptance displacement {r.acc_displacement:.2f} "
                   f"swap {r.acc_swap:.3f}, delta {r.delta:.3f}, rebuilds {r.rebuilds}", flush=True)
 
+
 if __name__ == "__main__":
     main()
