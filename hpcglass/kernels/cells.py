@@ -49,19 +49,30 @@ def cell_coords(c, nc, cc):
 
 
 @numba.njit(cache=True, nogil=True)
-def _cell_pairs(x, L, rcut, nc, offsets, count_only, out_i, out_j):
-    N, d = x.shape
-    cell, order, start = sort_into_cells(x, L, nc)
-    coords = np.empty((N, d), dtype=np.int64)
-    for i in range(N):
-        cell_coords(cell[i], nc, coords[i])
-    rc2 = rcut * rcut
-    n = 0
-    for i in range(N):
+def stencil_table(nc, d, offsets):
+    """int64 (nc^d, len(offsets)): the flat index of each cell shifted by each of the offsets
+    (int64 (n, d)), periodic in every axis."""
+    table = np.empty((nc**d, offsets.shape[0]), dtype=np.int64)
+    cc = np.empty(d, dtype=np.int64)
+    for c0 in range(nc**d):
+        cell_coords(c0, nc, cc)
         for o in range(offsets.shape[0]):
             c = 0
             for k in range(d):
-                c = c * nc + (coords[i, k] + offsets[o, k]) % nc
+                c = c * nc + (cc[k] + offsets[o, k]) % nc
+            table[c0, o] = c
+    return table
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell_pairs(x, L, rcut, nc, offsets, count_only, out_i, out_j):
+    N, d = x.shape
+    cell, order, start = sort_into_cells(x, L, nc)
+    stencil = stencil_table(nc, d, offsets)
+    rc2 = rcut * rcut
+    n = 0
+    for i in range(N):
+        for c in stencil[cell[i]]:
             for m in range(start[c], start[c + 1]):
                 j = order[m]
                 if j <= i:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..models import PairModel
 from ..pairs import PairTerms
-from .cells import candidate_pairs, cell_coords, neighbour_offsets, sort_into_cells
+from .cells import candidate_pairs, neighbour_offsets, sort_into_cells, stencil_table
 from .pair import pair_params, pair_phi, pair_phi_force_r2
 
 
@@ -155,7 +155,7 @@ def _row_forces(x, L, rows, start, nbr, species, sizes, lam_tab, eps_tab, poly, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _build_rows(x, L, species, cut2, nc, reach, offsets, rows, start, nbr):
+def _build_rows(x, L, species, cut2, nc, offsets, rows, start, nbr):
     """Half Verlet list from cell lists: pairs closer than sqrt(cut2[species_i, species_j]), cells of
     side >= max cutoff / reach, offsets in {-reach..reach}^d, nc >= 2 reach + 1 so the offsets
     name distinct cells.  Rows follow the cell-sorted order
@@ -174,22 +174,17 @@ def _build_rows(x, L, species, cut2, nc, reach, offsets, rows, start, nbr):
         ss[a] = species[order[a]]
         for k in range(d):
             xs[a, k] = x[order[a], k]
-    wrap = (np.arange(nc + 2 * reach) - reach) % nc
+    stencil = stencil_table(nc, d, offsets)
     near = np.empty(offsets.shape[0], dtype=np.int64)
-    cc = np.empty(d, dtype=np.int64)
     cap = nbr.shape[0]
     invL = 1.0 / L
     n = 0
     for ci in range(ncell):
         if cstart[ci] == cstart[ci + 1]:
             continue
-        # neighbour cells of ci that sort at or after it, computed once per cell
-        cell_coords(ci, nc, cc)
+        # neighbour cells of ci that sort at or after it
         nn = 0
-        for o in range(offsets.shape[0]):
-            c = 0
-            for k in range(d):
-                c = c * nc + wrap[cc[k] + offsets[o, k] + reach]
+        for c in stencil[ci]:
             if c >= ci:
                 near[nn] = c
                 nn += 1
@@ -263,10 +258,10 @@ class VerletList:
             rows, start = np.empty(N, dtype=np.int64), np.empty(N + 1, dtype=np.int64)
             cap = 0 if self.nbr is None else int(1.2 * self.nbr.shape[0])
             nbr = np.empty(cap, dtype=np.int64)
-            n = _build_rows(xw, L, m.species, cut2, nc, reach, offsets, rows, start, nbr)
+            n = _build_rows(xw, L, m.species, cut2, nc, offsets, rows, start, nbr)
             if n > cap:
                 nbr = np.empty(int(1.2 * n), dtype=np.int64)
-                _build_rows(xw, L, m.species, cut2, nc, reach, offsets, rows, start, nbr)
+                _build_rows(xw, L, m.species, cut2, nc, offsets, rows, start, nbr)
             self.rows, self.start, self.nbr = rows, start, nbr[:n]
         else:
             pi, pj = candidate_pairs(xw, L, rc)

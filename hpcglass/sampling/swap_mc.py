@@ -42,7 +42,7 @@ from math import gamma
 import numba
 import numpy as np
 
-from ..kernels.cells import cell_coords, neighbour_offsets, sort_into_cells
+from ..kernels.cells import neighbour_offsets, sort_into_cells, stencil_table
 from ..kernels.forces import energy_forces
 from ..kernels.pair import ipl10_energy_x2, poly_lambda
 from ..models import PairModel
@@ -140,7 +140,7 @@ def _close_pairs(x, d, bound, L, half_xc, key_max, nc, offsets, cap):
     the pairs fit)."""
     N = x.shape[0]
     cell, order, cstart = sort_into_cells(x[:, :d], L, nc)
-    stencil = _stencil_table(nc, d, offsets)
+    stencil = stencil_table(nc, d, offsets)
     xs = np.empty((N, _W))
     bs = np.empty(N)
     for q in range(N):
@@ -223,21 +223,6 @@ def _fill_rows(pa, pb, r2, bound, half_xc, key_max, bins, count, start, nbr, key
                 count[b] += 1
                 nbr[m] = pb[e] if side == 0 else pa[e]
                 key[m] = k_lo + (b % _KEY_BUCKETS) * width
-
-
-@numba.njit(cache=True, nogil=True)
-def _stencil_table(nc, d, offsets):
-    """int64 (nc^d, len(offsets)): the flat index of cell c shifted by each offset (periodic)."""
-    table = np.empty((nc**d, offsets.shape[0]), dtype=np.int64)
-    cc = np.empty(d, dtype=np.int64)
-    for c0 in range(nc**d):
-        cell_coords(c0, nc, cc)
-        for o in range(offsets.shape[0]):
-            c = 0
-            for k in range(d):
-                c = c * nc + (cc[k] + offsets[o, k]) % nc
-            table[c0, o] = c
-    return table
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
