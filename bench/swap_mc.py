@@ -52,8 +52,9 @@ def main() -> None:
             wall = time.perf_counter() - t0
             xp = np.zeros((m.N, 3))
             xp[:, :d] = warm.x
-            start, _, key = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin, m.max_cutoff + r.skin)
-            row, key = np.repeat(np.arange(m.N), np.diff(start)), key[:start[-1]]
+            start, _, bucket, k_lo, width = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin,
+                                                         m.max_cutoff + r.skin)
+            row, key = np.repeat(np.arange(m.N), np.diff(start)), k_lo + width * bucket[:start[-1]]
             visited = np.count_nonzero(key < 0.5 * m.xc * m.sizes[row] + r.skin) / m.N
             plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + r.skin)[0]) * 2 / m.N
             print(f"POLY {d}D N={args.N} T={args.T} skin {skin} -> {r.skin:.2f}: {r.attempts / wall:.3g} "

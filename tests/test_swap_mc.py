@@ -129,9 +129,10 @@ def test_rows_hold_every_pair_within_reach(d, N):
     x = np.zeros((N, 3))
     x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
     skin, bound = 0.7, size_bounds(m.sizes)
-    start, nbr, key = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    start, nbr, bucket, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
     key_max = 0.5 * m.xc * bound.max() + skin
-    width = (key_max + 0.5 * m.xc * bound.max()) / _KEY_BUCKETS
+    assert k_lo == -0.5 * m.xc * bound.max() and width == pytest.approx((key_max - k_lo) / _KEY_BUCKETS)
+    key = k_lo + width * bucket
     dx = x[:, None, :d] - x[None, :, :d]
     dx -= m.L * np.round(dx / m.L)
     true_key = np.sqrt((dx**2).sum(-1)) - 0.5 * m.xc * bound[None, :]
