@@ -52,9 +52,11 @@ def main() -> None:
             wall = time.perf_counter() - t0
             xp = np.zeros((m.N, 3))
             xp[:, :d] = warm.x
-            start, _, bucket, k_lo, width = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin,
-                                                         m.max_cutoff + r.skin)
-            row, key = np.repeat(np.arange(m.N), np.diff(start)), k_lo + width * bucket[:start[-1]]
+            start, end, _, bucket, k_lo, width = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin,
+                                                              m.max_cutoff + r.skin)
+            # the rows lie back to back in the order of their starts
+            order = np.argsort(start)
+            row, key = np.repeat(order, (end - start)[order]), k_lo + width * bucket[:end.max()]
             visited = np.count_nonzero(key < 0.5 * m.xc * m.sizes[row] + r.skin) / m.N
             plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + r.skin)[0]) * 2 / m.N
             print(f"POLY {d}D N={args.N} T={args.T} skin {skin} -> {r.skin:.2f}: {r.attempts / wall:.3g} "

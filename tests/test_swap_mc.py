@@ -129,16 +129,18 @@ def test_rows_hold_every_pair_within_reach(d, N):
     x = np.zeros((N, 3))
     x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
     skin, bound = 0.7, size_bounds(m.sizes)
-    start, nbr, bucket, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    start, end, nbr, bucket, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
     key_max = 0.5 * m.xc * bound.max() + skin
     assert k_lo == -0.5 * m.xc * bound.max() and width == pytest.approx((key_max - k_lo) / _KEY_BUCKETS)
     key = k_lo + width * bucket
+    o = np.argsort(start)  # rows back to back, none overlapping
+    assert start[o[0]] == 0 and np.array_equal(start[o[1:]], end[o[:-1]])
     dx = x[:, None, :d] - x[None, :, :d]
     dx -= m.L * np.round(dx / m.L)
     true_key = np.sqrt((dx**2).sum(-1)) - 0.5 * m.xc * bound[None, :]
     np.fill_diagonal(true_key, np.inf)
     for i in range(N):
-        row = slice(start[i], start[i + 1])
+        row = slice(start[i], end[i])
         assert np.array_equal(np.sort(nbr[row]), np.flatnonzero(true_key[i] < key_max))
         assert np.all(np.diff(key[row]) >= 0)
         k = true_key[i, nbr[row]]

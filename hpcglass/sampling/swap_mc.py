@@ -98,14 +98,15 @@ class SwapMCResult:
 def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, skin: float, reach: float,
                  buffers: tuple = ()):
     """Rows of the module docstring for positions x (N, _W) of dimension d (zero-padded) and size
-    bounds ``bound`` (N,):
-    (start, nbr, bucket, k_lo, width): CSR start int64 (N+1,), nbr int32 (>= M,), bucket uint8
-    (>= M,) with M = start[N], each row holding every k with key = r_ik - xc bound_k / 2 <
-    key_max = xc max(bound) / 2 + skin.  Rows are bucket-sorted: the key range [k_lo, key_max)
+    bounds ``bound`` (N,): (start, end, nbr, bucket, k_lo, width).  Row i is nbr[start[i]:end[i]]
+    (int32 particle indices; start, end int64 (N,)) and holds every k != i with key = r_ik - xc
+    bound_k / 2 < key_max = xc max(bound) / 2 + skin.  Rows are bucket-sorted: the key range [k_lo, key_max)
     is cut into _KEY_BUCKETS buckets of ``width``, and ``bucket`` holds the key's bucket,
     non-decreasing along a row, so a loop that stops at the first bucket whose lower edge
     k_lo + bucket width is >= its limit misses nothing and visits at most one bucket too many.
-    Rows of 5 bytes per entry rather than 16 halve the memory a trial streams.
+    Rows of 5 bytes per entry rather than 16 halve the memory a trial streams.  The build works
+    on particles sorted by cell and writes the rows in that order, so its scattered writes stay
+    local: 1.1x faster than rows in particle order.
     ``reach`` >= the largest pair radius xc max(bound) + skin; below 3 cells of that side per axis
     every pair is tested.  ``buffers``: (nbr, bucket) of the previous build, reused when they fit."""
     N = x.shape[0]
@@ -124,26 +125,27 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     # pairs within the largest radius in an ideal gas, plus N: room for a first try
     ball = np.pi ** (d / 2) / gamma(d / 2 + 1) * (key_max + 0.5 * xc * bound.max()) ** d
     cap = int(1.2 * N * N / L**d * ball / 2) + N
-    pairs = _close_pairs(x, d, bound, L, 0.5 * xc, key_max, nc, offsets, cap)
+    *pairs, order, bs = _close_pairs(x, d, bound, L, 0.5 * xc, key_max, nc, offsets, cap)
     nbr, bucket = buffers or (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint8))
-    start = np.empty(N + 1, dtype=np.int64)
+    start, end = np.empty(N, dtype=np.int64), np.empty(N, dtype=np.int64)
     bins = np.empty((2, len(pairs[0])), dtype=np.int64)
     count = np.zeros(N * _KEY_BUCKETS + 1, dtype=np.int64)
     k_lo = -0.5 * xc * bound.max()
     width = (key_max - k_lo) / _KEY_BUCKETS
-    total = _count_rows(*pairs, bound, 0.5 * xc, key_max, k_lo, width, bins, count)
+    total = _count_rows(*pairs, bs, 0.5 * xc, key_max, k_lo, width, bins, count)
     if total > nbr.shape[0]:
         nbr, bucket = np.empty(int(1.2 * total), dtype=np.int32), np.empty(int(1.2 * total), dtype=np.uint8)
-    _fill_rows(*pairs, bins, count, start, nbr, bucket)
-    return start, nbr, bucket, k_lo, width
+    _fill_rows(*pairs, order, bins, count, start, end, nbr, bucket)
+    return start, end, nbr, bucket, k_lo, width
 
 
 @numba.njit(cache=True, nogil=True)
 def _close_pairs(x, d, bound, L, half_xc, key_max, nc, offsets, cap):
     """Every pair (a, b) with r_ab < key_max + half_xc max(bound_a, bound_b), once, from nc^d
     cells and the half stencil ``offsets`` (int64 (n, d), the zero offset included): (a int64 (P,),
-    b int64 (P,), r2 float64 (P,) squared distance).  cap: the first guess of P (doubled until
-    the pairs fit)."""
+    b int64 (P,), r2 float64 (P,) squared distance, order int64 (N,), bs float64 (N,)), a and b
+    indices into ``order``, the particles sorted by cell, and bs = bound[order].  cap: the first
+    guess of P (doubled until the pairs fit)."""
     N = x.shape[0]
     cell, order, cstart = sort_into_cells(x[:, :d], L, nc)
     stencil = stencil_table(nc, d, offsets)
@@ -157,16 +159,16 @@ def _close_pairs(x, d, bound, L, half_xc, key_max, nc, offsets, cap):
         pa = np.empty(cap, dtype=np.int64)
         pb = np.empty(cap, dtype=np.int64)
         r2 = np.empty(cap)
-        n = _cell_pairs(xs, bs, order, cell[order], cstart, stencil, L, half_xc, key_max, pa, pb, r2)
+        n = _cell_pairs(xs, bs, cell[order], cstart, stencil, L, half_xc, key_max, pa, pb, r2)
         if n >= 0:
-            return pa[:n], pb[:n], r2[:n]
+            return pa[:n], pb[:n], r2[:n], order, bs
         cap *= 2
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _cell_pairs(xs, bs, order, cell, cstart, stencil, L, half_xc, key_max, pa, pb, r2):
-    """Pairs of ``_close_pairs`` among positions xs (N, _W) and bounds bs sorted by cell (xs[p]
-    is particle order[p]) into pa, pb, r2; returns their number, or -1 when the arrays are too
+def _cell_pairs(xs, bs, cell, cstart, stencil, L, half_xc, key_max, pa, pb, r2):
+    """Pairs of ``_close_pairs`` among positions xs (N, _W) and bounds bs sorted by cell into pa,
+    pb, r2 (indices into the sorted arrays); returns their number, or -1 when the arrays are too
     short.  Candidates are compacted without a branch (written, and the count advanced on a
     hit).  The arrays are not regrown in here: reassigning them inside the loop cost 1.3x."""
     N = xs.shape[0]
@@ -186,15 +188,13 @@ def _cell_pairs(xs, bs, order, cell, cstart, stencil, L, half_xc, key_max, pa, p
                 pb[n] = q
                 r2[n] = d2
                 n += d2 < reach * reach
-    for e in range(n):
-        pa[e] = order[pa[e]]
-        pb[e] = order[pb[e]]
     return n
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _count_rows(pa, pb, r2, bound, half_xc, key_max, k_lo, width, bins, count):
-    """Bin the row entries of the pairs (``_close_pairs``) by (row, key bucket): bins (2, P) gets
+def _count_rows(pa, pb, r2, bs, half_xc, key_max, k_lo, width, bins, count):
+    """Bin the row entries of the pairs (``_close_pairs``, bs the sorted bounds) by (row, key
+    bucket), rows and pairs in sorted indices: bins (2, P) gets
     row * _KEY_BUCKETS + bucket of b in a's row (bins[0]) and of a in b's row (bins[1]), -1 where
     the key is >= key_max; count (N _KEY_BUCKETS + 1,) becomes the start of each bin.  Returns the
     number of entries."""
@@ -202,7 +202,7 @@ def _count_rows(pa, pb, r2, bound, half_xc, key_max, k_lo, width, bins, count):
         r = np.sqrt(r2[e])
         for side in range(2):
             i, j = (pa[e], pb[e]) if side == 0 else (pb[e], pa[e])
-            k = r - half_xc * bound[j]
+            k = r - half_xc * bs[j]
             b = i * _KEY_BUCKETS + min(int((k - k_lo) / width), _KEY_BUCKETS - 1) if k < key_max else -1
             bins[side, e] = b
             count[b + 1] += b >= 0
@@ -212,18 +212,19 @@ def _count_rows(pa, pb, r2, bound, half_xc, key_max, k_lo, width, bins, count):
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill_rows(pa, pb, r2, bins, count, start, nbr, bucket):
-    """Write the rows into start, nbr, bucket from the bins and bin starts of ``_count_rows``."""
-    N = start.shape[0] - 1
-    for i in range(N + 1):
-        start[i] = count[i * _KEY_BUCKETS]
+def _fill_rows(pa, pb, r2, order, bins, count, start, end, nbr, bucket):
+    """Write the rows into start, end, nbr, bucket (``_sorted_rows``, by particle index) from
+    the bins and bin starts of ``_count_rows`` (by sorted index: particle order[p] is p)."""
+    for p in range(order.shape[0]):
+        start[order[p]] = count[p * _KEY_BUCKETS]
+        end[order[p]] = count[(p + 1) * _KEY_BUCKETS]
     for e in range(pa.shape[0]):
         for side in range(2):
             b = bins[side, e]
             if b >= 0:
                 m = count[b]
                 count[b] += 1
-                nbr[m] = pb[e] if side == 0 else pa[e]
+                nbr[m] = order[pb[e] if side == 0 else pa[e]]
                 bucket[m] = b % _KEY_BUCKETS
 
 
@@ -262,30 +263,29 @@ def _r2_to(p0, p1, p2, x, k, L, inv_L):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _row_end(start, bucket, i, stop, k_lo, width):
+def _row_end(start, end, bucket, i, stop, k_lo, width):
     """End of the prefix of row i (``_sorted_rows``) that a particle needs whose entries stop at
     keys >= ``stop``: the buckets whose lower edge is at or below stop."""
     last = int((stop - k_lo) / width)
     m = start[i]
-    end = start[i + 1]
-    while m < end and bucket[m] <= last:
+    while m < end[i] and bucket[m] <= last:
         m += 1
     return m
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
+def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
                    nonadd, xc2, c0, c1, c2, c3):
     """U(sizes[i] -> s_new) - U for particle i, over its neighbours but ``skip``.
 
-    Rows (start, nbr, bucket, k_lo, width: ``_sorted_rows``), flagged, grown[:n_grown]: the structures of the module docstring,
+    Rows (start, end, nbr, bucket, k_lo, width: ``_sorted_rows``), flagged, grown[:n_grown]: the structures of the module docstring,
     half_xc = x_c / 2.  The reachable row prefix, then the grown list.
     """
     inv_L = 1.0 / L
     s = sizes[i]
     p0, p1, p2 = x[i, 0], x[i, 1], x[i, 2]
     du = 0.0
-    for m in range(start[i], _row_end(start, bucket, i, half_xc * max(s, s_new) + skin, k_lo, width)):
+    for m in range(start[i], _row_end(start, end, bucket, i, half_xc * max(s, s_new) + skin, k_lo, width)):
         k = nbr[m]
         r2 = _r2_to(p0, p1, p2, x, k, L, inv_L)
         lo = poly_lambda(s, sizes[k], nonadd)
@@ -303,7 +303,7 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, bucket, k_lo, width,
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _move_energy(i, y, x, sizes, L, start, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
+def _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
                  c0, c1, c2, c3):
     """U(x[i] -> y[0]) - U(x[i]) for particle i moved to y (1, _W); arguments as
     ``_resize_energy``."""
@@ -312,7 +312,7 @@ def _move_energy(i, y, x, sizes, L, start, nbr, bucket, k_lo, width, flagged, ha
     p0, p1, p2 = x[i, 0], x[i, 1], x[i, 2]
     q0, q1, q2 = y[0, 0], y[0, 1], y[0, 2]
     du = 0.0
-    for m in range(start[i], _row_end(start, bucket, i, half_xc * s + skin, k_lo, width)):
+    for m in range(start[i], _row_end(start, end, bucket, i, half_xc * s + skin, k_lo, width)):
         k = nbr[m]
         lam = poly_lambda(s, sizes[k], nonadd)
         l2 = lam * lam
@@ -333,14 +333,14 @@ def _move_energy(i, y, x, sizes, L, start, nbr, bucket, k_lo, width, flagged, ha
 def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, grown, n_grown, pot, draws, k0, stats):
     """Run the attempts draws[k0:], updating x, sizes, the grown list and stats in place.
 
-    nb = (start, nbr, bucket, k_lo, width, flagged, x_c / 2, skin), pot = (nonadd, x_c^2, c0, c1,
+    nb = (start, end, nbr, bucket, k_lo, width, flagged, x_c / 2, skin), pot = (nonadd, x_c^2, c0, c1,
     c2, c3).  stats (float64 5,): [displacements tried, accepted, swaps tried, accepted, sum of dU].  Returns (index of the first attempt not done, grown-list length): the
     index is len(draws) when all ran, else the rows must be rebuilt before that attempt (its
     trial position leaves the skin/2 ball, or the grown list has no room for the two particles
     of a swap).
     """
     N = x.shape[0]
-    start, nbr, bucket, k_lo, width, flagged, half_xc, skin = nb
+    start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin = nb
     nonadd, xc2, c0, c1, c2, c3 = pot
     y = np.zeros((1, _W))
     for k in range(k0, draws.shape[0]):
@@ -355,9 +355,9 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
             si = sizes[i]
             sj = sizes[j]
             # the i-j term is symmetric in the two sizes, so it cancels and is skipped
-            du = (_resize_energy(i, sj, j, x, sizes, L, start, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
+            du = (_resize_energy(i, sj, j, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
                                  nonadd, xc2, c0, c1, c2, c3)
-                  + _resize_energy(j, si, i, x, sizes, L, start, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
+                  + _resize_energy(j, si, i, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
                                    nonadd, xc2, c0, c1, c2, c3))
             stats[2] += 1.0
             if du <= 0.0 or u[3] < np.exp(-du / T):
@@ -384,7 +384,7 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
             moved2 += m * m
         if moved2 >= half_skin2:
             return k, n_grown
-        du = _move_energy(i, y, x, sizes, L, start, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
+        du = _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
                           c0, c1, c2, c3)
         stats[0] += 1.0
         if du <= 0.0 or u[3] < np.exp(-du / T):
@@ -452,7 +452,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
                     skin = steered_skin(skin, (sweep * N + k - built) / N, np.sqrt(d) * delta / 0.49, skin_max)
                 built = sweep * N + k
                 xref, bound = x.copy(), size_bounds(sizes, size_margin)
-                rows = _sorted_rows(x, d, bound, L, model.xc, skin, model.max_cutoff + skin, nb[1:3] if nb else ())
+                rows = _sorted_rows(x, d, bound, L, model.xc, skin, model.max_cutoff + skin, nb[2:4] if nb else ())
                 flagged[:] = False
                 nb = (*rows, flagged, 0.5 * model.xc, skin)
                 n_grown, rebuilds = 0, rebuilds + 1
