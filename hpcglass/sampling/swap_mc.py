@@ -99,16 +99,16 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
                  buffers: tuple = ()):
     """Rows of the module docstring for positions x (N, _W) of dimension d (zero-padded) and size
     bounds ``bound`` (N,): (start, end, nbr, bucket, k_lo, width).  Row i is nbr[start[i]:end[i]]
-    (int32 particle indices; start, end int64 (N,)) and holds every k != i with key = r_ik - xc
-    bound_k / 2 < key_max = xc max(bound) / 2 + skin.  Rows are bucket-sorted: the key range [k_lo, key_max)
-    is cut into _KEY_BUCKETS buckets of ``width``, and ``bucket`` holds the key's bucket,
-    non-decreasing along a row, so a loop that stops at the first bucket whose lower edge
-    k_lo + bucket width is >= its limit misses nothing and visits at most one bucket too many.
-    Rows of 5 bytes per entry rather than 16 halve the memory a trial streams.  The build works
-    on particles sorted by cell and writes the rows in that order, so its scattered writes stay
-    local: 1.1x faster than rows in particle order.
-    ``reach`` >= the largest pair radius xc max(bound) + skin; below 3 cells of that side per axis
-    every pair is tested.  ``buffers``: (nbr, bucket) of the previous build, reused when they fit."""
+    (int32 particle indices; start, end int64 (N,)) and holds every k != i with key = r_ik -
+    xc bound_k / 2 < key_max = xc max(bound) / 2 + skin.  Rows are bucket-sorted: the key range
+    [k_lo, key_max) is cut into _KEY_BUCKETS buckets of ``width``, and ``bucket`` (uint8) holds
+    each entry's bucket, non-decreasing along a row, so a loop that stops at the first bucket
+    whose lower edge k_lo + bucket width is above its limit misses nothing and visits at most one
+    bucket too many.  Rows of 5 bytes per entry rather than 16 halve the memory a trial streams.
+    The build works on particles sorted by cell and writes the rows in that order, so its
+    scattered writes stay local: 1.1x faster than rows in particle order.  ``reach`` >= the
+    largest pair radius xc max(bound) + skin; below 3 cells of that side per axis every pair is
+    tested.  ``buffers``: (nbr, bucket) of the previous build, reused when they fit."""
     N = x.shape[0]
     # cells of side >= reach / 2 and a 5^d stencil test ~2x fewer candidates than side >= reach;
     # fewer than 5 such cells per axis means fewer than 3 of side reach: test every pair
@@ -274,12 +274,12 @@ def _row_end(start, end, bucket, i, stop, k_lo, width):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
-                   nonadd, xc2, c0, c1, c2, c3):
+def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin,
+                   grown, n_grown, nonadd, xc2, c0, c1, c2, c3):
     """U(sizes[i] -> s_new) - U for particle i, over its neighbours but ``skip``.
 
-    Rows (start, end, nbr, bucket, k_lo, width: ``_sorted_rows``), flagged, grown[:n_grown]: the structures of the module docstring,
-    half_xc = x_c / 2.  The reachable row prefix, then the grown list.
+    Rows (start, end, nbr, bucket, k_lo, width: ``_sorted_rows``), flagged, grown[:n_grown]: the
+    structures of the module docstring, half_xc = x_c / 2.  The reachable row prefix, then the grown list.
     """
     inv_L = 1.0 / L
     s = sizes[i]
@@ -303,8 +303,8 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, w
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
-                 c0, c1, c2, c3):
+def _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
+                 nonadd, xc2, c0, c1, c2, c3):
     """U(x[i] -> y[0]) - U(x[i]) for particle i moved to y (1, _W); arguments as
     ``_resize_energy``."""
     inv_L = 1.0 / L
@@ -333,9 +333,10 @@ def _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagge
 def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, grown, n_grown, pot, draws, k0, stats):
     """Run the attempts draws[k0:], updating x, sizes, the grown list and stats in place.
 
-    nb = (start, end, nbr, bucket, k_lo, width, flagged, x_c / 2, skin), pot = (nonadd, x_c^2, c0, c1,
-    c2, c3).  stats (float64 5,): [displacements tried, accepted, swaps tried, accepted, sum of dU].  Returns (index of the first attempt not done, grown-list length): the
-    index is len(draws) when all ran, else the rows must be rebuilt before that attempt (its
+    nb = (start, end, nbr, bucket, k_lo, width, flagged, x_c / 2, skin), pot = (nonadd, x_c^2, c0,
+    c1, c2, c3).  stats (float64 5,): [displacements tried, accepted, swaps tried, accepted, sum
+    of dU].  Returns (index of the first attempt not done, grown-list length): the index is
+    len(draws) when all ran, else the rows must be rebuilt before that attempt (its
     trial position leaves the skin/2 ball, or the grown list has no room for the two particles
     of a swap).
     """
@@ -355,10 +356,10 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
             si = sizes[i]
             sj = sizes[j]
             # the i-j term is symmetric in the two sizes, so it cancels and is skipped
-            du = (_resize_energy(i, sj, j, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
-                                 nonadd, xc2, c0, c1, c2, c3)
-                  + _resize_energy(j, si, i, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown,
-                                   nonadd, xc2, c0, c1, c2, c3))
+            du = (_resize_energy(i, sj, j, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin,
+                                 grown, n_grown, nonadd, xc2, c0, c1, c2, c3)
+                  + _resize_energy(j, si, i, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin,
+                                   grown, n_grown, nonadd, xc2, c0, c1, c2, c3))
             stats[2] += 1.0
             if du <= 0.0 or u[3] < np.exp(-du / T):
                 sizes[i] = sj
@@ -384,8 +385,8 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
             moved2 += m * m
         if moved2 >= half_skin2:
             return k, n_grown
-        du = _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown, n_grown, nonadd, xc2,
-                          c0, c1, c2, c3)
+        du = _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown,
+                          n_grown, nonadd, xc2, c0, c1, c2, c3)
         stats[0] += 1.0
         if du <= 0.0 or u[3] < np.exp(-du / T):
             for c in range(d):
