@@ -179,10 +179,12 @@ def _cell_pairs(xs, bs, cell, cstart, stencil, L, half_xc, key_max, pa, pb, r2):
         if n + N > pa.shape[0]:
             return -1
         reach_p = key_max + half_xc * bs[p]
+        p0, p1, p2 = xs[p, 0], xs[p, 1], xs[p, 2]
         for o in range(stencil.shape[1]):
             c = stencil[cell[p], o]
-            for q in range(p + 1 if c == cell[p] else cstart[c], cstart[c + 1]):
-                d2 = _dist2(xs, p, xs, q, L, inv_L)
+            # unsigned indices: numba wraps negative signed ones
+            for q in range(np.uint64(p + 1 if c == cell[p] else cstart[c]), np.uint64(cstart[c + 1])):
+                d2 = _r2_to(p0, p1, p2, xs, q, L, inv_L)
                 reach = max(reach_p, key_max + half_xc * bs[q])
                 pa[n] = p
                 pb[n] = q
@@ -234,16 +236,6 @@ def _min_image(t, L, inv_L):
     return t - L * np.floor(t * inv_L + 0.5)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _dist2(a, i, b, j, L, inv_L):
-    # rows by index, not a[i] views: a view per pair costs reference counting in the hot loop
-    r2 = 0.0
-    for k in range(_W):
-        t = _min_image(a[i, k] - b[j, k], L, inv_L)
-        r2 += t * t
-    return r2
-
-
 @numba.njit(cache=True, nogil=True, inline="always")
 def _phi_cut(r2, l2, xc2, c0, c1, c2, c3):
     """phi at squared distance r2 and squared pair size l2, 0 beyond the cutoff (xc2 = x_c^2;
@@ -255,7 +247,8 @@ def _phi_cut(r2, l2, xc2, c0, c1, c2, c3):
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _r2_to(p0, p1, p2, x, k, L, inv_L):
-    """Squared minimum-image distance from the point (p0, p1, p2) to x[k] (x: (N, _W))."""
+    """Squared minimum-image distance from the point (p0, p1, p2) to x[k] (x: (N, _W)).  By row
+    index, not an x[k] view: a view per pair costs reference counting in the hot loop."""
     t0 = _min_image(p0 - x[k, 0], L, inv_L)
     t1 = _min_image(p1 - x[k, 1], L, inv_L)
     t2 = _min_image(p2 - x[k, 2], L, inv_L)
