@@ -84,8 +84,9 @@ def test_displacement_mc_and_md_give_the_same_mean_energy():
 @pytest.mark.parametrize("d", [2, 3])
 def test_sizes_are_conserved_energy_is_tracked_and_runs_are_reproducible(d):
     m, x, _ = _poly_liquid(N=200, d=d)
-    a = swap_mc(x, m, 0.5, 60, np.random.default_rng(9))
-    b = swap_mc(x, m, 0.5, 60, np.random.default_rng(9))
+    # a thin skin, so that the running energy crosses several rebuilds
+    a = swap_mc(x, m, 0.5, 60, np.random.default_rng(9), skin=0.4)
+    b = swap_mc(x, m, 0.5, 60, np.random.default_rng(9), skin=0.4)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.sizes, b.sizes)
     assert np.array_equal(np.sort(a.sizes), np.sort(m.sizes))
     assert not np.array_equal(a.sizes, m.sizes) and a.acc_swap > 0

@@ -11,15 +11,18 @@ Size-aware neighbour rows.  A pair interacts only below x_c lambda_ij <= x_c (s_
 and most POLY particles are small (p(lambda) ~ lambda^-3), so a list with one radius for the
 largest pair visits ~3x (3D) more neighbours than needed.  At each build every particle k gets
 a size bound b_k = min(s_k + size_margin, lambda_max), and every particle i a row of neighbours
-k sorted by key = r_ik - x_c b_k / 2 (r_ik at build).  While every particle stays within skin/2
-of its build position and below its bound, a particle of size sigma at i's place interacts
-only with entries of key < x_c sigma / 2 + skin: the loop over a row stops there.  That holds
+k sorted by key = r_ik - x_c b_k / 2 (r_ik at build).  While any two particles have moved by
+less than skin together since the build (|d_i| + |d_k| < skin) and each stays below its bound,
+a particle of size sigma at i's place interacts only with entries of key < x_c sigma / 2 +
+skin: the loop over a row stops there.  That holds
 for any sigma, so the same rows serve displacements (sigma = s_i) and swap trials (sigma = the
 larger of the two sizes).  A swap that lifts a particle above its bound makes its keys in other
 rows too large; such particles are flagged and kept in a short list of "grown" particles: row
 loops skip them and every evaluation adds them by a direct distance check, so each pair is
-still counted once.  The rows are rebuilt when a trial would leave the skin/2 ball or the grown
-list is full; the same trial is then replayed, so the chain does not depend on when rebuilds
+still counted once.  The pair condition is checked against bounds on the largest and second
+largest displacement since the build (a trial of i needs |d_i| + max_{k != i} |d_k| < skin),
+which lets a lone fast particle run ahead where a ball of skin/2 per particle would not.  The
+rows are rebuilt when a trial would break that condition or the grown list is full; the same trial is then replayed, so the chain does not depend on when rebuilds
 happen (tested).  A build finds each pair once (half cell stencil) and files both of its row
 entries with one counting sort by (row, key bucket).  Random numbers are drawn sweep by sweep
 from the task's numpy Generator, so a run is reproducible from its seed alone.
@@ -60,10 +63,11 @@ _KEY_BUCKETS = 64
 # as 0.2 or up to 1.3x faster, and 0.4-0.5 slower in 3D; at N = 16000, T = 2 the 64-entry grown
 # list filled about once a sweep with 0.2 and 0.3 was 1.6x faster.
 SIZE_MARGIN = 0.3
-# The skin is steered so that builds come every 3 to 16 sweeps, by a factor 1.1 per build: the
-# fastest fixed skin gave 3-17 sweeps per build for POLY 2D and 3D at T = 0.5 and 2 (skin 0.8 at
-# T = 0.5, 1.1 at T = 2), and a skin 0.2 off that optimum cost 10-40 % (bench/swap_mc.py).
-BUILD_SWEEPS = (3.0, 16.0)
+# The skin is steered so that builds come every 5 to 30 sweeps, by a factor 1.1 per build.  Fixed
+# skin scans (bench/swap_mc.py --fixed-skin) put the fastest at 20-45 sweeps per build for POLY
+# 3D at T = 0.5, 10-25 for 2D at T = 0.5 and 6-17 for both at T = 2; 3 sweeps per build (2D, T = 2)
+# cost 1.3x and 57 (2D, T = 0.5) 1.35x.
+BUILD_SWEEPS = (5.0, 30.0)
 _SKIN_STEP = 1.1
 
 
@@ -330,14 +334,16 @@ def _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagge
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, grown, n_grown, pot, draws, k0, stats):
+def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, grown, n_grown, pot, draws, k0, stats):
     """Run the attempts draws[k0:], updating x, sizes, the grown list and stats in place.
 
     nb = (start, end, nbr, bucket, k_lo, width, flagged, x_c / 2, skin), pot = (nonadd, x_c^2, c0,
     c1, c2, c3).  stats (float64 5,): [displacements tried, accepted, swaps tried, accepted, sum
-    of dU].  Returns (index of the first attempt not done, grown-list length): the index is
-    len(draws) when all ran, else the rows must be rebuilt before that attempt (its
-    trial position leaves the skin/2 ball, or the grown list has no room for the two particles
+    of dU].  moved (float64 2,), lead (int64 1,): bounds on the displacements since the build,
+    |d_lead[0]| <= moved[0] and |d_k| <= moved[1] for every other k, updated here.  Returns
+    (index of the first attempt not done, grown-list length): the index is len(draws) when all
+    ran, else the rows must be rebuilt before that attempt (its trial position would break the
+    pair condition of the module docstring, or the grown list has no room for the two particles
     of a swap).
     """
     N = x.shape[0]
@@ -383,7 +389,8 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
             m = t - xref[i, c]
             m -= L * np.rint(m / L)
             moved2 += m * m
-        if moved2 >= half_skin2:
+        m = np.sqrt(moved2)
+        if m + (moved[1] if i == lead[0] else moved[0]) >= skin:
             return k, n_grown
         du = _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, flagged, half_xc, skin, grown,
                           n_grown, nonadd, xc2, c0, c1, c2, c3)
@@ -393,6 +400,14 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, half_skin2, nb, gro
                 x[i, c] = y[0, c]
             stats[1] += 1.0
             stats[4] += du
+            if i == lead[0]:
+                moved[0] = max(moved[0], m)
+            elif m > moved[0]:
+                moved[1] = moved[0]
+                moved[0] = m
+                lead[0] = i
+            else:
+                moved[1] = max(moved[1], m)
     return draws.shape[0], n_grown
 
 
@@ -408,8 +423,8 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
     1000) towards the displacement acceptance ``target`` and then frozen.  delta is capped so one
     move stays below skin/2.  ``skin`` (lambda_min, the starting value), ``size_margin`` and
     ``max_grown`` (see the module docstring; defaults from bench/swap_mc.py) only set when the
-    rows are rebuilt, not the chain.  With ``adapt_skin``, after tuning each build that a trial
-    leaving the skin/2 ball forced steers the skin towards BUILD_SWEEPS sweeps per build, never
+    rows are rebuilt, not the chain.  With ``adapt_skin``, after tuning each build that a
+    displacement forced steers the skin towards BUILD_SWEEPS sweeps per build, never
     below what the frozen delta needs nor past the box.  Returns :class:`SwapMCResult`.
     """
     if not model.poly:
@@ -436,6 +451,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
     pot = (model.nonadd, model.xc**2, *c)
     grown = np.empty(max_grown, dtype=np.int64)
     flagged = np.zeros(N, dtype=np.bool_)
+    moved, lead = np.zeros(2), np.full(1, -1)
     U = energy_forces(x[:, :d], model)[0]
     energy = np.empty(sweeps)
     totals = np.zeros(5)
@@ -448,16 +464,17 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
         k = 0
         while k < N:
             if rebuild:
-                # a displacement forces a build only by leaving the ball, a swap only by a full grown list
+                # a displacement forces a build only by moving too far, a swap only by a full grown list
                 if adapt_skin and rebuilds and sweep >= tune and draws[k, 0] >= p_swap:
                     skin = steered_skin(skin, (sweep * N + k - built) / N, np.sqrt(d) * delta / 0.49, skin_max)
                 built = sweep * N + k
                 xref, bound = x.copy(), size_bounds(sizes, size_margin)
                 rows = _sorted_rows(x, d, bound, L, model.xc, skin, model.max_cutoff + skin, nb[2:4] if nb else ())
                 flagged[:] = False
+                moved[:], lead[0] = 0.0, -1
                 nb = (*rows, flagged, 0.5 * model.xc, skin)
                 n_grown, rebuilds = 0, rebuilds + 1
-            k, n_grown = _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, 0.25 * skin**2, nb, grown, n_grown,
+            k, n_grown = _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, grown, n_grown,
                                    pot, draws, k, stats)
             rebuild = k < N
         U += stats[4]
