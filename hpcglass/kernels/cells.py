@@ -59,7 +59,14 @@ def stencil_table(nc, d, offsets):
         for o in range(offsets.shape[0]):
             c = 0
             for k in range(d):
-                c = c * nc + (cc[k] + offsets[o, k]) % nc
+                # wrapped by adding or subtracting nc: an integer % here took 0.5 ms of a 7 ms
+                # swap-MC build (343 cells x 63 offsets)
+                v = cc[k] + offsets[o, k]
+                while v < 0:
+                    v += nc
+                while v >= nc:
+                    v -= nc
+                c = c * nc + v
             table[c0, o] = c
     return table
 
