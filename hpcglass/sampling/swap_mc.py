@@ -73,11 +73,13 @@ _KEY_BUCKETS = 64
 # as 0.2 or up to 1.3x faster, and 0.4-0.5 slower in 3D; at N = 16000, T = 2 the 64-entry grown
 # list filled about once a sweep with 0.2 and 0.3 was 1.6x faster.
 SIZE_MARGIN = 0.3
-# The skin is steered so that builds come every 5 to 30 sweeps, by a factor 1.1 per build.  Fixed
-# skin scans (bench/swap_mc.py --fixed-skin) put the fastest at 20-45 sweeps per build for POLY
-# 3D at T = 0.5, 10-25 for 2D at T = 0.5 and 6-17 for both at T = 2; 3 sweeps per build (2D, T = 2)
-# cost 1.3x and 57 (2D, T = 0.5) 1.35x.
-BUILD_SWEEPS = (5.0, 30.0)
+# The skin is steered so that builds come every 5 to 60 sweeps, by a factor 1.1 per build.  Since
+# a trial's prefix follows its drift rather than the skin, long build cycles cost little: fixed
+# skin scans put the fastest at 20-65 sweeps per build for POLY 3D at T = 0.5 and 7-33 for 2D;
+# at T = 2 (3D) 6-25 are level, and in 2D the full grown list forces a build every ~10 sweeps
+# whatever the skin.  Under 3 sweeps per build cost 1.4x.  Against (5, 30), steered runs were
+# 1.12x (3D) and 1.09x (2D) faster at T = 0.5, level at T = 2 and 0.35.
+BUILD_SWEEPS = (5.0, 60.0)
 _SKIN_STEP = 1.1
 
 
