@@ -152,3 +152,22 @@ def test_swap_mc_refuses_other_models():
     m = make_model("ipl", 2, 16)
     with pytest.raises(ValueError, match="POLY"):
         swap_mc(np.zeros((16, 2)), m, 1.0, 1, np.random.default_rng(0))
+
+
+def test_rows_of_more_than_65536_particles_use_int32_indices():
+    """uint16 row indices stop at N = 65536: above it the rows hold int32 indices, and sampled
+    rows (near both ends of the index range) hold exactly the pairs within reach."""
+    d, N = 2, 70000
+    m = make_model("poly", d, N, rng=np.random.default_rng(3))
+    x = np.zeros((N, 3))
+    x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
+    skin, bound = 0.5, size_bounds(m.sizes)
+    start, end, nbr, bucket, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    assert nbr.dtype == np.int32
+    key_max = 0.5 * m.xc * bound.max() + skin
+    for i in [0, 1, 2, N - 3, N - 2, N - 1]:
+        dx = x[i, :d] - x[:, :d]
+        dx -= m.L * np.round(dx / m.L)
+        true_key = np.sqrt((dx**2).sum(-1)) - 0.5 * m.xc * bound
+        true_key[i] = np.inf
+        assert np.array_equal(np.sort(nbr[start[i]:end[i]]), np.flatnonzero(true_key < key_max))

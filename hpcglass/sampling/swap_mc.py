@@ -115,12 +115,15 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
                  buffers: tuple = ()):
     """Rows of the module docstring for positions x (N, >= _W) of dimension d (zero-padded) and size
     bounds ``bound`` (N,): (start, end, nbr, bucket, k_lo, width).  Row i is nbr[start[i]:end[i]]
-    (int32 particle indices; start, end int64 (N,)) and holds every k != i with key = r_ik -
+    (particle indices, uint16 up to N = 65536 and int32 above; start, end int64 (N,)) and holds
+    every k != i with key = r_ik -
     xc bound_k / 2 < key_max = xc max(bound) / 2 + skin.  Rows are bucket-sorted: the key range
     [k_lo, key_max) is cut into _KEY_BUCKETS buckets of ``width``, and ``bucket`` (uint8) holds
     each entry's bucket, non-decreasing along a row, so a loop that stops at the first bucket
     whose lower edge k_lo + bucket width is above its limit misses nothing and visits at most one
-    bucket too many.  Rows of 5 bytes per entry rather than 16 halve the memory a trial streams.
+    bucket too many.  Rows of 3 bytes per entry (uint16 indices) keep the rows of N = 2000 in a
+    1 MiB L2 cache: 1.03-1.04x per run against int32 indices (1.28x per displacement trial in a
+    micro-benchmark of random particles on fixed rows).
     The build works on particles sorted by cell and writes the rows in that order, so its
     scattered writes stay local: 1.1x faster than rows in particle order.  ``reach`` >= the
     largest pair radius xc max(bound) + skin; below 3 cells of that side per axis every pair is
@@ -144,7 +147,8 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     ball = np.pi ** (d / 2) / gamma(d / 2 + 1) * (key_max + half) ** d
     cap = int(1.2 * N * N / L**d * ball / 2) + N
     *pairs, order, bs = _close_pairs(x, d, bound, L, 0.5 * xc, key_max, nc, offsets, cap)
-    nbr, bucket = buffers or (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint8))
+    index = np.uint16 if N <= 1 << 16 else np.int32
+    nbr, bucket = buffers or (np.empty(0, dtype=index), np.empty(0, dtype=np.uint8))
     start, end = np.empty(N, dtype=np.int64), np.empty(N, dtype=np.int64)
     bins = np.empty((2, len(pairs[0])), dtype=np.int64)
     count = np.zeros(N * _KEY_BUCKETS + 1, dtype=np.int64)
@@ -152,7 +156,7 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     width = (key_max - k_lo) / _KEY_BUCKETS
     total = _count_rows(*pairs, bs, 0.5 * xc, key_max, k_lo, width, bins, count)
     if total > nbr.shape[0]:
-        nbr, bucket = np.empty(int(1.2 * total), dtype=np.int32), np.empty(int(1.2 * total), dtype=np.uint8)
+        nbr, bucket = np.empty(int(1.2 * total), dtype=index), np.empty(int(1.2 * total), dtype=np.uint8)
     _fill_rows(pairs[0], pairs[1], order, bins, count, start, end, nbr, bucket)
     return start, end, nbr, bucket, k_lo, width
 
