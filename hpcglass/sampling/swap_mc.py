@@ -116,8 +116,8 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     """Rows of the module docstring for positions x (N, >= _W) of dimension d (zero-padded) and size
     bounds ``bound`` (N,): (start, end, nbr, bucket, k_lo, width).  Row i is nbr[start[i]:end[i]]
     (particle indices, uint16 up to N = 65536 and int32 above; start, end int64 (N,)) and holds
-    every k != i with key = r_ik -
-    xc bound_k / 2 < key_max = xc max(bound) / 2 + skin.  Rows are bucket-sorted: the key range
+    every k != i with key = r_ik - xc bound_k / 2 < key_max = xc max(bound) / 2 + skin.  Rows are
+    bucket-sorted: the key range
     [k_lo, key_max) is cut into _KEY_BUCKETS buckets of ``width``, and ``bucket`` (uint8) holds
     each entry's bucket, non-decreasing along a row, so a loop that stops at the first bucket
     whose lower edge k_lo + bucket width is above its limit misses nothing and visits at most one
@@ -310,8 +310,9 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, w
     x (N, _W + 1): positions and, in the last column, sizes with -1 for grown particles; sizes
     (N,): the sizes.  Rows (start, end, nbr, bucket, k_lo, width: ``_sorted_rows``),
     grown[:n_grown]: the structures of the module docstring, half_xc = x_c / 2, drift: the bound
-    on |d_i| + |d_k| for this trial.  The reachable row prefix, then the grown list.  Both loops write the pair term out: a shared njit helper for it made trials
-    1.5-1.8x slower (the row loop was no longer vectorized as well).
+    on |d_i| + |d_k| for this trial.  The reachable row prefix, then the grown list.  Both loops
+    write the pair term out: a shared njit helper for it made trials 1.5-1.8x slower (the row
+    loop was no longer vectorized as well).
     """
     inv_L = 1.0 / L
     s = sizes[i]
@@ -376,9 +377,10 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, gr
     """Run the attempts draws[k0:], updating x, sizes, the grown list and stats in place.
 
     x (N, _W + 1): positions and sizes as ``_resize_energy``.  nb = (start, end, nbr, bucket, k_lo,
-    width, x_c / 2, skin), pot = (nonadd, x_c^2, c0, c1, c2, c3).  stats (float64 5,): [displacements tried, accepted, swaps tried, accepted, sum
-    of dU].  moved (float64 2,), lead (int64 1,): bounds on the displacements since the build,
-    |d_lead[0]| <= moved[0] and |d_k| <= moved[1] for every other k, updated here.  Returns
+    width, x_c / 2, skin), pot = (nonadd, x_c^2, c0, c1, c2, c3).  stats (float64 5,):
+    [displacements tried, accepted, swaps tried, accepted, sum of dU].  moved (float64 2,), lead
+    (int64 1,): bounds on the displacements since the build, |d_lead[0]| <= moved[0] and |d_k| <=
+    moved[1] for every other k, updated here.  Returns
     (index of the first attempt not done, grown-list length): the index is len(draws) when all
     ran, else the rows must be rebuilt before that attempt (its trial position would break the
     pair condition of the module docstring, or the grown list has no room for the two particles
