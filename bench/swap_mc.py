@@ -56,12 +56,10 @@ def main() -> None:
             wall = time.perf_counter() - t0
             xp = np.zeros((m.N, 3))
             xp[:, :d] = warm.x
-            start, end, _, bucket, k_lo, width = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin,
-                                                              m.max_cutoff + r.skin)
-            # the rows lie back to back in the order of their starts
-            order = np.argsort(start)
-            row, key = np.repeat(order, (end - start)[order]), k_lo + width * bucket[:end.max()]
-            visited = np.count_nonzero(key < 0.5 * m.xc * m.sizes[row] + r.skin) / m.N
+            _, _, _, ends, k_lo, width = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin,
+                                                      m.max_cutoff + r.skin)
+            last = np.minimum(((0.5 * m.xc * m.sizes + r.skin - k_lo) / width).astype(int), ends.shape[1] - 1)
+            visited = ends[np.arange(m.N), last].mean()
             plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + r.skin)[0]) * 2 / m.N
             print(f"POLY {d}D N={args.N} T={args.T} skin {skin:.2f} -> {r.skin:.2f}: {r.attempts / wall:.3g} "
                   f"attempts/s/core ({r.attempts} in {wall:.2f} s), neighbours per displacement <= {visited:.1f} "

@@ -125,15 +125,15 @@ def test_chain_does_not_depend_on_skin_or_grown_list(d):
 def test_rows_hold_every_pair_within_reach(d, N):
     """The rows against a brute-force list, for an all-pairs box (3D N = 200) and cell searches
     (N = 2000): each row holds exactly the k != i with key = r_ik - x_c b_k / 2 < key_max, in
-    non-decreasing stored keys, each stored key the lower edge of the key's bucket."""
+    non-decreasing buckets, each entry's bucket the one of its key."""
     m = make_model("poly", d, N, rng=np.random.default_rng(3))
     x = np.zeros((N, 3))
     x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
     skin, bound = 0.7, size_bounds(m.sizes)
-    start, end, nbr, bucket, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    start, end, nbr, ends, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
     key_max = 0.5 * m.xc * bound.max() + skin
     assert k_lo == -0.5 * m.xc * bound.max() and width == pytest.approx((key_max - k_lo) / _KEY_BUCKETS)
-    key = k_lo + width * bucket
+    assert np.all(np.diff(ends.astype(np.int64), axis=1) >= 0) and np.array_equal(ends[:, -1], end - start)
     o = np.argsort(start)  # rows back to back, none overlapping
     assert start[o[0]] == 0 and np.array_equal(start[o[1:]], end[o[:-1]])
     dx = x[:, None, :d] - x[None, :, :d]
@@ -143,9 +143,10 @@ def test_rows_hold_every_pair_within_reach(d, N):
     for i in range(N):
         row = slice(start[i], end[i])
         assert np.array_equal(np.sort(nbr[row]), np.flatnonzero(true_key[i] < key_max))
-        assert np.all(np.diff(key[row]) >= 0)
+        # the lower edge of each entry's bucket: entries ends[i, b - 1] ... ends[i, b] - 1 are in b
+        key = k_lo + width * np.searchsorted(ends[i], np.arange(end[i] - start[i]), side="right")
         k = true_key[i, nbr[row]]
-        assert np.all(key[row] <= k + 1e-12) and np.all(k < key[row] + width + 1e-12)
+        assert np.all(key <= k + 1e-12) and np.all(k < key + width + 1e-12)
 
 
 def test_swap_mc_refuses_other_models():
@@ -162,8 +163,8 @@ def test_rows_of_more_than_65536_particles_use_int32_indices():
     x = np.zeros((N, 3))
     x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
     skin, bound = 0.5, size_bounds(m.sizes)
-    start, end, nbr, bucket, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
-    assert nbr.dtype == np.int32
+    start, end, nbr, ends, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    assert nbr.dtype == np.int32 and ends.dtype == np.int32
     key_max = 0.5 * m.xc * bound.max() + skin
     for i in [0, 1, 2, N - 3, N - 2, N - 1]:
         dx = x[i, :d] - x[:, :d]

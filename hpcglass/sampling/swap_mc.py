@@ -40,10 +40,11 @@ faster than one branching pass.  The trial kernel uses error_model="numpy": numb
 check for division by zero is an exit from the loop, and a loop with an exit is not
 vectorized.  Row loops index with unsigned integers: numba wraps negative signed indices, which
 turned the contiguous load of the neighbour indices into a gather (1.15-1.5x per trial).  The
-prefix's end comes from a branch-free binary search over the row's sorted bucket bytes (a scan
-took 2x longer).  Conditions are combined with ``&``, not ``and``, which would branch.  Helpers
-inlined into the trial loops take scalars only: an array argument of a numba-inlined function
-is reference-counted on every call.  Each particle's size (or the grown flag) is stored as a
+prefix's end is read from a table of bucket ends per row (1.07-1.16x per trial against a
+branch-free binary search over the row's sorted bucket bytes, which was 2x faster than a
+scan).  Conditions are combined with ``&``, not ``and``, which would branch.  Helpers inlined
+into the trial loops take scalars only: an array argument of a numba-inlined function is
+reference-counted on every call.  Each particle's size (or the grown flag) is stored as a
 fourth column of the positions: a row entry's four gathers then come from one cache line
 (1.07-1.23x per run against separate size and flag arrays).
 """
@@ -114,20 +115,20 @@ class SwapMCResult:
 def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, skin: float, reach: float,
                  buffers: tuple = ()):
     """Rows of the module docstring for positions x (N, >= _W) of dimension d (zero-padded) and size
-    bounds ``bound`` (N,): (start, end, nbr, bucket, k_lo, width).  Row i is nbr[start[i]:end[i]]
+    bounds ``bound`` (N,): (start, end, nbr, ends, k_lo, width).  Row i is nbr[start[i]:end[i]]
     (particle indices, uint16 up to N = 65536 and int32 above; start, end int64 (N,)) and holds
     every k != i with key = r_ik - xc bound_k / 2 < key_max = xc max(bound) / 2 + skin.  Rows are
-    bucket-sorted: the key range
-    [k_lo, key_max) is cut into _KEY_BUCKETS buckets of ``width``, and ``bucket`` (uint8) holds
-    each entry's bucket, non-decreasing along a row, so a loop that stops at the first bucket
-    whose lower edge k_lo + bucket width is above its limit misses nothing and visits at most one
-    bucket too many.  Rows of 3 bytes per entry (uint16 indices) keep the rows of N = 2000 in a
-    1 MiB L2 cache: 1.03-1.04x per run against int32 indices (1.28x per displacement trial in a
+    bucket-sorted: the key range [k_lo, key_max) is cut into _KEY_BUCKETS buckets of ``width``,
+    and row i holds the entries of bucket b at start[i] + [ends[i, b - 1], ends[i, b]) (``ends``
+    (N, _KEY_BUCKETS), the dtype of nbr), so a loop that stops at the first bucket whose lower
+    edge k_lo + b width is above its limit misses nothing and visits at most one bucket too
+    many.  Rows of 2 bytes per entry (uint16 indices) keep the rows of N = 2000 in a 1 MiB L2
+    cache: 1.03-1.04x per run against int32 indices (1.28x per displacement trial in a
     micro-benchmark of random particles on fixed rows).
     The build works on particles sorted by cell and writes the rows in that order, so its
     scattered writes stay local: 1.1x faster than rows in particle order.  ``reach`` >= the
     largest pair radius xc max(bound) + skin; below 3 cells of that side per axis every pair is
-    tested.  ``buffers``: (nbr, bucket) of the previous build, reused when they fit."""
+    tested.  ``buffers``: (nbr, ends) of the previous build, reused when they fit."""
     N = x.shape[0]
     # cells of side >= reach / 2 and a 5^d stencil test ~2x fewer candidates than side >= reach;
     # fewer than 5 such cells per axis means fewer than 3 of side reach: test every pair
@@ -148,7 +149,7 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     cap = int(1.2 * N * N / L**d * ball / 2) + N
     *pairs, order, bs = _close_pairs(x, d, bound, L, 0.5 * xc, key_max, nc, offsets, cap)
     index = np.uint16 if N <= 1 << 16 else np.int32
-    nbr, bucket = buffers or (np.empty(0, dtype=index), np.empty(0, dtype=np.uint8))
+    nbr, ends = buffers or (np.empty(0, dtype=index), np.empty((N, _KEY_BUCKETS), dtype=index))
     start, end = np.empty(N, dtype=np.int64), np.empty(N, dtype=np.int64)
     bins = np.empty((2, len(pairs[0])), dtype=np.int64)
     count = np.zeros(N * _KEY_BUCKETS + 1, dtype=np.int64)
@@ -156,9 +157,9 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     width = (key_max - k_lo) / _KEY_BUCKETS
     total = _count_rows(*pairs, bs, 0.5 * xc, key_max, k_lo, width, bins, count)
     if total > nbr.shape[0]:
-        nbr, bucket = np.empty(int(1.2 * total), dtype=index), np.empty(int(1.2 * total), dtype=np.uint8)
-    _fill_rows(pairs[0], pairs[1], order, bins, count, start, end, nbr, bucket)
-    return start, end, nbr, bucket, k_lo, width
+        nbr = np.empty(int(1.2 * total), dtype=index)
+    _fill_rows(pairs[0], pairs[1], order, bins, count, start, end, nbr, ends)
+    return start, end, nbr, ends, k_lo, width
 
 
 @numba.njit(cache=True, nogil=True)
@@ -241,8 +242,8 @@ def _count_rows(pa, pb, r2, bs, half_xc, key_max, k_lo, width, bins, count):
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill_rows(pa, pb, order, bins, count, start, end, nbr, bucket):
-    """Write the rows into start, end, nbr, bucket (``_sorted_rows``, by particle index) from
+def _fill_rows(pa, pb, order, bins, count, start, end, nbr, ends):
+    """Write the rows into start, end, nbr, ends (``_sorted_rows``, by particle index) from
     the bins and bin starts of ``_count_rows`` (by sorted index: particle order[p] is p)."""
     for p in range(order.shape[0]):
         start[order[p]] = count[p * _KEY_BUCKETS]
@@ -254,7 +255,10 @@ def _fill_rows(pa, pb, order, bins, count, start, end, nbr, bucket):
                 m = count[b]
                 count[b] += 1
                 nbr[m] = order[pb[e] if side == 0 else pa[e]]
-                bucket[m] = b % _KEY_BUCKETS
+    # each bin's start has been advanced to its end
+    for p in range(order.shape[0]):
+        for b in range(_KEY_BUCKETS):
+            ends[order[p], b] = count[p * _KEY_BUCKETS + b] - start[order[p]]
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -287,28 +291,19 @@ def _r2_to(p0, p1, p2, x, k, L, inv_L):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _row_end(start, end, bucket, i, stop, k_lo, width):
+def _row_end(start, ends, i, stop, k_lo, width):
     """End of the prefix of row i (``_sorted_rows``) that a particle needs whose entries stop at
-    keys >= ``stop``: the buckets whose lower edge is at or below stop.  A binary search over
-    the sorted buckets with no branch on the data; a scan took 2x longer (~100 entries)."""
-    last = int((stop - k_lo) / width)
-    base = start[i]
-    n = end[i] - base
-    # the end lies in [base, base + n]
-    while n > 1:
-        half = n >> 1
-        base = base + half if bucket[base + half] <= last else base
-        n -= half
-    return base + 1 if (n == 1) and bucket[base] <= last else base
+    keys >= ``stop`` (> k_lo): the buckets whose lower edge is at or below stop."""
+    return start[i] + ends[i, min(int((stop - k_lo) / width), _KEY_BUCKETS - 1)]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift,
+def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
                    grown, n_grown, nonadd, xc2, c0, c1, c2, c3):
     """U(sizes[i] -> s_new) - U for particle i, over its neighbours but ``skip``.
 
     x (N, _W + 1): positions and, in the last column, sizes with -1 for grown particles; sizes
-    (N,): the sizes.  Rows (start, end, nbr, bucket, k_lo, width: ``_sorted_rows``),
+    (N,): the sizes.  Rows (start, nbr, ends, k_lo, width: ``_sorted_rows``),
     grown[:n_grown]: the structures of the module docstring, half_xc = x_c / 2, drift: the bound
     on |d_i| + |d_k| for this trial.  The reachable row prefix, then the grown list.  Both loops
     write the pair term out: a shared njit helper for it made trials 1.5-1.8x slower (the row
@@ -319,7 +314,7 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, w
     p0, p1, p2 = x[i, 0], x[i, 1], x[i, 2]
     du = 0.0
     # unsigned indices: numba wraps negative signed ones, and then gathers nbr instead of loading it
-    for m in range(np.uint64(start[i]), np.uint64(_row_end(start, end, bucket, i, half_xc * max(s, s_new) + drift,
+    for m in range(np.uint64(start[i]), np.uint64(_row_end(start, ends, i, half_xc * max(s, s_new) + drift,
                                                              k_lo, width))):
         k = nbr[m]
         r2 = _r2_to(p0, p1, p2, x, k, L, inv_L)
@@ -339,7 +334,7 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, end, nbr, bucket, k_lo, w
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _move_energy(i, e0, e1, e2, x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift, grown, n_grown,
+def _move_energy(i, e0, e1, e2, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift, grown, n_grown,
                  nonadd, xc2, c0, c1, c2, c3):
     """U(x[i] + e) - U(x[i]) for particle i moved by the step e = (e0, e1, e2); arguments as
     ``_resize_energy``.  The pair vector after the step is the minimum-image one before it plus
@@ -350,7 +345,7 @@ def _move_energy(i, e0, e1, e2, x, sizes, L, start, end, nbr, bucket, k_lo, widt
     s = sizes[i]
     p0, p1, p2 = x[i, 0], x[i, 1], x[i, 2]
     du = 0.0
-    for m in range(np.uint64(start[i]), np.uint64(_row_end(start, end, bucket, i, half_xc * s + drift, k_lo, width))):
+    for m in range(np.uint64(start[i]), np.uint64(_row_end(start, ends, i, half_xc * s + drift, k_lo, width))):
         k = nbr[m]
         sk = x[k, _W]
         lam = poly_lambda(s, sk, nonadd)
@@ -376,7 +371,7 @@ def _move_energy(i, e0, e1, e2, x, sizes, L, start, end, nbr, bucket, k_lo, widt
 def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, grown, n_grown, pot, draws, k0, stats):
     """Run the attempts draws[k0:], updating x, sizes, the grown list and stats in place.
 
-    x (N, _W + 1): positions and sizes as ``_resize_energy``.  nb = (start, end, nbr, bucket, k_lo,
+    x (N, _W + 1): positions and sizes as ``_resize_energy``.  nb = (start, end, nbr, ends, k_lo,
     width, x_c / 2, skin), pot = (nonadd, x_c^2, c0, c1, c2, c3).  stats (float64 5,):
     [displacements tried, accepted, swaps tried, accepted, sum of dU].  moved (float64 2,), lead
     (int64 1,): bounds on the displacements since the build, |d_lead[0]| <= moved[0] and |d_k| <=
@@ -387,7 +382,7 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, gr
     of a swap).
     """
     N = x.shape[0]
-    start, end, nbr, bucket, k_lo, width, half_xc, skin = nb
+    start, _, nbr, ends, k_lo, width, half_xc, skin = nb
     nonadd, xc2, c0, c1, c2, c3 = pot
     # y: the trial position (wrapped into the box), e: the step
     y, e = np.zeros(_W), np.zeros(_W)
@@ -404,9 +399,9 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, gr
             sj = sizes[j]
             # the i-j term is symmetric in the two sizes, so it cancels and is skipped
             drift = moved[0] + moved[1]
-            du = (_resize_energy(i, sj, j, x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift,
+            du = (_resize_energy(i, sj, j, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
                                  grown, n_grown, nonadd, xc2, c0, c1, c2, c3)
-                  + _resize_energy(j, si, i, x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift,
+                  + _resize_energy(j, si, i, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
                                    grown, n_grown, nonadd, xc2, c0, c1, c2, c3))
             stats[2] += 1.0
             if du <= 0.0 or u[3] < np.exp(-du / T):
@@ -441,7 +436,7 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, nb, gr
         if drift >= skin:
             return k, n_grown
         drift = max(drift, moved[0] + moved[1])
-        du = _move_energy(i, e[0], e[1], e[2], x, sizes, L, start, end, nbr, bucket, k_lo, width, half_xc, drift,
+        du = _move_energy(i, e[0], e[1], e[2], x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
                           grown, n_grown, nonadd, xc2, c0, c1, c2, c3)
         stats[0] += 1.0
         if du <= 0.0 or u[3] < np.exp(-du / T):
