@@ -12,7 +12,7 @@ from hpcglass.kernels.pair import ipl10_energy_x2, pair_phi
 from hpcglass.models import make_model
 from hpcglass.sampling.md import maxwell_velocities, run_nvt
 from hpcglass.sampling.minimize import fire
-from hpcglass.sampling.swap_mc import _KEY_BUCKETS, _sorted_rows, size_bounds, swap_mc
+from hpcglass.sampling.swap_mc import _KEY_BUCKETS, _attempts, _sorted_rows, size_bounds, swap_mc
 
 
 def test_ipl10_energy_x2_is_phi():
@@ -102,10 +102,11 @@ def test_chain_does_not_depend_on_skin_or_grown_list(d):
     with a thick skin and a long grown list (pairs found through stale keys and the grown list),
     and with the skin steered during the run, the same random numbers give the same chain.  A
     missed neighbour changes some dU and the chains part.  High T and many swaps, so sizes move a
-    lot between rebuilds."""
+    lot between rebuilds; the thin-skin run has no size margin, so the row prefixes have no
+    slack beyond the drift bounds."""
     m, x, _ = _poly_liquid(N=200, d=d)
     a = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, max_grown=2, tune=0,
-                adapt_skin=False)
+                adapt_skin=False, size_margin=0.0)
     b = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=1.5, max_grown=400, tune=0,
                 delta=a.delta, adapt_skin=False)
     c = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, tune=0, delta=a.delta)
@@ -147,6 +148,32 @@ def test_rows_hold_every_pair_within_reach(d, N):
         key = k_lo + width * np.searchsorted(ends[i], np.arange(end[i] - start[i]), side="right")
         k = true_key[i, nbr[row]]
         assert np.all(key <= k + 1e-12) and np.all(k < key + width + 1e-12)
+
+
+def test_a_step_back_towards_the_reference_keeps_the_old_neighbours():
+    """A displacement trial must also reach the row entries its old position interacts with.
+    Since the build, particle 0 has moved 0.2 towards particle 1 and 1 has moved 0.15 towards 0,
+    so the pair (0.3 beyond the cutoff at the build) now interacts; the trial steps 0 back by
+    0.1, out of range.  A prefix bounded by the new position alone (0.1 + 0.15 beyond x_c s / 2)
+    stops short of 1's entry (0.3 beyond); the old position's bound (0.2 + 0.15) reaches it."""
+    m = make_model("poly", 3, 2, density=2 / 10.0**3, rng=np.random.default_rng(0))
+    m = m.with_sizes(np.array([1.0, 1.0]))
+    x = np.array([[2.0, 5.0, 5.0, 1.0], [2.0 + m.xc + 0.3, 5.0, 5.0, 1.0]])  # last column: sizes
+    skin, bound = 0.5, size_bounds(m.sizes, 0.0)
+    rows = _sorted_rows(x, 3, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    xref = x.copy()
+    x[0, 0] += 0.2
+    x[1, 0] -= 0.15
+    c = np.zeros(4)
+    c[:len(m.coeffs)] = m.coeffs
+    delta, stats = 0.2, np.zeros(5)
+    # a displacement of particle 0 by (-0.1, 0, 0), accepted whatever dU
+    draws = np.array([[0.9, 0.25, 0.5, 0.0, 0.5 * (1 - 0.1 / delta), 0.5, 0.5]])
+    k, _ = _attempts(x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, delta, 0.2, np.array([0.2, 0.15]),
+                     np.array([0]), (*rows, 0.5 * m.xc, skin), np.empty(2, dtype=np.int64), 0,
+                     (m.nonadd, m.xc**2, *c), draws, 0, stats)
+    assert k == 1 and stats[1] == 1.0
+    assert stats[4] == pytest.approx(-ipl10_energy_x2((m.xc - 0.05) ** 2, *c), rel=1e-12)
 
 
 def test_swap_mc_refuses_other_models():
