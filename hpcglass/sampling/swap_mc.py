@@ -122,10 +122,9 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     and row i holds the entries of bucket b at start[i] + [ends[i, b - 1], ends[i, b]) (``ends``
     (N, _KEY_BUCKETS), the dtype of nbr; 0 for ends[i, -1]), so a loop that stops at the first
     bucket whose lower edge k_lo + b width is above its limit misses nothing and visits at most
-    one bucket too many.  Rows of 2 bytes per entry (uint16 indices) keep the rows of N = 2000 in a 1 MiB L2
-    cache: 1.03-1.04x per run against int32 indices (1.28x per displacement trial in a
-    micro-benchmark of random particles on fixed rows).
-    The build works on particles sorted by cell and writes the rows in that order, so its
+    one bucket too many.  Rows of 2 bytes per entry (uint16 indices) keep the rows of N = 2000
+    in a 1 MiB L2 cache: 1.03-1.04x per run against int32 indices (1.28x per displacement trial
+    in a micro-benchmark of random particles on fixed rows).  The build works on particles sorted by cell and writes the rows in that order, so its
     scattered writes stay local: 1.1x faster than rows in particle order.  ``reach`` >= the
     largest pair radius xc max(bound) + skin; below 3 cells of that side per axis every pair is
     tested.  ``buffers``: (nbr, ends) of the previous build, reused when they fit."""
