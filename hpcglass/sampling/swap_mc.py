@@ -261,6 +261,26 @@ def _fill_rows(pa, pb, order, bins, count, start, end, nbr, ends):
             ends[order[p], b] = count[p * _KEY_BUCKETS + b] - start[order[p]]
 
 
+@numba.njit(cache=True, nogil=True)
+def _row_pairs(start, end, nbr):
+    """The pairs (i, k), i < k, of rows (``_sorted_rows``) as two int64 arrays (P,): candidate
+    pairs for ``energy_forces``, since fresh rows hold every interacting pair.  At the start of
+    a 3D N = 2000 run this and energy_forces take ~3 ms, where energy_forces' own cell search
+    took ~20 ms."""
+    n = 0
+    for i in range(start.shape[0]):
+        for m in range(start[i], end[i]):
+            n += nbr[m] > i
+    pi, pk = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    n = 0
+    for i in range(start.shape[0]):
+        for m in range(start[i], end[i]):
+            if nbr[m] > i:
+                pi[n], pk[n] = i, nbr[m]
+                n += 1
+    return pi, pk
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _min_image(t, L, inv_L):
     # branch-free: neighbours straddle the boundary at random, which defeats branch prediction
@@ -531,26 +551,6 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
             totals += stats
     return SwapMCResult(np.ascontiguousarray(x[:, :d]), sizes, energy, totals[1] / max(totals[0], 1.0),
                         totals[3] / max(totals[2], 1.0), delta, min(tune, sweeps), rebuilds, sweeps * N, skin)
-
-
-@numba.njit(cache=True, nogil=True)
-def _row_pairs(start, end, nbr):
-    """The pairs (i, k), i < k, of rows (``_sorted_rows``) as two int64 arrays (P,): candidate
-    pairs for ``energy_forces``, since fresh rows hold every interacting pair.  At the start of
-    a 3D N = 2000 run this and energy_forces take ~3 ms, where energy_forces' own cell search
-    took ~20 ms."""
-    n = 0
-    for i in range(start.shape[0]):
-        for m in range(start[i], end[i]):
-            n += nbr[m] > i
-    pi, pk = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    n = 0
-    for i in range(start.shape[0]):
-        for m in range(start[i], end[i]):
-            if nbr[m] > i:
-                pi[n], pk[n] = i, nbr[m]
-                n += 1
-    return pi, pk
 
 
 def steered_skin(skin: float, sweeps_since_build: float, lo: float, hi: float) -> float:
