@@ -12,7 +12,7 @@ from hpcglass.kernels.pair import ipl10_energy_x2, pair_phi
 from hpcglass.models import make_model
 from hpcglass.sampling.md import maxwell_velocities, run_nvt
 from hpcglass.sampling.minimize import fire
-from hpcglass.sampling.swap_mc import _KEY_BUCKETS, _attempts, _sorted_rows, size_bounds, swap_mc
+from hpcglass.sampling.swap_mc import _KEY_BUCKETS, _ROUND, _attempts, _sorted_rows, size_bounds, swap_mc
 
 
 def test_ipl10_energy_x2_is_phi():
@@ -125,8 +125,9 @@ def test_chain_does_not_depend_on_skin_or_grown_list(d):
 @pytest.mark.parametrize("d, N", [(3, 200), (2, 2000), (3, 2000)])
 def test_rows_hold_every_pair_within_reach(d, N):
     """The rows against a brute-force list, for an all-pairs box (3D N = 200) and cell searches
-    (N = 2000): each row holds exactly the k != i with key = r_ik - x_c b_k / 2 < key_max, in
-    non-decreasing buckets, each entry's bucket the one of its key."""
+    (N = 2000): each row holds exactly the k != i with key = r_ik - x_c b_k / 2 < key_max, and
+    the prefix up to ends[i, b] holds every entry below the upper edge of bucket b with fewer
+    than _ROUND entries more, its length a multiple of _ROUND or the whole row."""
     m = make_model("poly", d, N, rng=np.random.default_rng(3))
     x = np.zeros((N, 3))
     x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
@@ -134,7 +135,9 @@ def test_rows_hold_every_pair_within_reach(d, N):
     start, end, nbr, ends, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
     key_max = 0.5 * m.xc * bound.max() + skin
     assert k_lo == -0.5 * m.xc * bound.max() and width == pytest.approx((key_max - k_lo) / _KEY_BUCKETS)
-    assert np.all(np.diff(ends.astype(np.int64), axis=1) >= 0) and np.array_equal(ends[:, -1], end - start)
+    ends = ends.astype(np.int64)
+    assert np.all(np.diff(ends, axis=1) >= 0) and np.array_equal(ends[:, -1], end - start)
+    assert np.all((ends % _ROUND == 0) | (ends == (end - start)[:, None]))
     o = np.argsort(start)  # rows back to back, none overlapping
     assert start[o[0]] == 0 and np.array_equal(start[o[1:]], end[o[:-1]])
     dx = x[:, None, :d] - x[None, :, :d]
@@ -144,10 +147,11 @@ def test_rows_hold_every_pair_within_reach(d, N):
     for i in range(N):
         row = slice(start[i], end[i])
         assert np.array_equal(np.sort(nbr[row]), np.flatnonzero(true_key[i] < key_max))
-        # the lower edge of each entry's bucket: entries ends[i, b - 1] ... ends[i, b] - 1 are in b
-        key = k_lo + width * np.searchsorted(ends[i], np.arange(end[i] - start[i]), side="right")
         k = true_key[i, nbr[row]]
-        assert np.all(key <= k + 1e-12) and np.all(k < key + width + 1e-12)
+        for b in range(_KEY_BUCKETS):
+            upper = k_lo + (b + 1) * width
+            assert np.all(k[ends[i, b]:] >= upper - 1e-12)
+            assert ends[i, b] < np.count_nonzero(k < upper + 1e-12) + _ROUND
 
 
 def test_a_step_back_towards_the_reference_keeps_the_old_neighbours():
