@@ -174,7 +174,7 @@ def test_a_step_back_towards_the_reference_keeps_the_old_neighbours():
     # a displacement of particle 0 by (-0.1, 0, 0), accepted whatever dU
     draws = np.array([[0.9, 0.25, 0.5, 0.0, 0.5 * (1 - 0.1 / delta), 0.5, 0.5]])
     k, _ = _attempts(x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, delta, 0.2, np.array([0.2, 0.15]),
-                     np.array([0]), (*rows, 0.5 * m.xc, skin), np.empty(2, dtype=np.int64), 0,
+                     np.array([0]), (*rows, 0.5 * m.xc, skin), np.empty(2, dtype=np.uint64), 0,
                      (m.nonadd, m.xc**2, *c), draws, 0, stats)
     assert k == 1 and stats[1] == 1.0
     assert stats[4] == pytest.approx(-ipl10_energy_x2((m.xc - 0.05) ** 2, *c), rel=1e-12)
