@@ -103,7 +103,8 @@ def test_chain_does_not_depend_on_skin_or_grown_list(d):
     and with the skin steered during the run, the same random numbers give the same chain.  A
     missed neighbour changes some dU and the chains part.  High T and many swaps, so sizes move a
     lot between rebuilds; the thin-skin run has no size margin, so the row prefixes have no
-    slack beyond the drift bounds."""
+    slack beyond the drift bounds and the rounding to _ROUND entries.  The drift bounds alone
+    are tested on exact prefixes below."""
     m, x, _ = _poly_liquid(N=200, d=d)
     a = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, max_grown=2, tune=0,
                 adapt_skin=False, size_margin=0.0)
@@ -154,30 +155,63 @@ def test_rows_hold_every_pair_within_reach(d, N):
             assert ends[i, b] < np.count_nonzero(k < upper + 1e-12) + _ROUND
 
 
-def test_a_step_back_towards_the_reference_keeps_the_old_neighbours():
-    """A displacement trial must also reach the row entries its old position interacts with.
-    Since the build, particle 0 has moved 0.2 towards particle 1 and 1 has moved 0.15 towards 0,
-    so the pair (0.3 beyond the cutoff at the build) now interacts; the trial steps 0 back by
-    0.1, out of range.  A prefix bounded by the new position alone (0.1 + 0.15 beyond x_c s / 2)
-    stops short of 1's entry (0.3 beyond); the old position's bound (0.2 + 0.15) reaches it."""
-    m = make_model("poly", 3, 2, density=2 / 10.0**3, rng=np.random.default_rng(0))
-    m = m.with_sizes(np.array([1.0, 1.0]))
-    x = np.array([[2.0, 5.0, 5.0, 1.0], [2.0 + m.xc + 0.3, 5.0, 5.0, 1.0]])  # last column: sizes
+def _exact_prefixes(rows, x, bound, m):
+    """rows (``_sorted_rows``) with each bucket end exact, not rounded up to _ROUND entries: the
+    rows of a few particles are otherwise read whole whatever the drift."""
+    start, end, nbr, ends, k_lo, width = rows
+    ends = np.zeros_like(ends)
+    for i in range(len(start)):
+        k = nbr[start[i]:end[i]].astype(np.int64)
+        dx = x[i, :3] - x[k, :3]
+        dx -= m.L * np.round(dx / m.L)
+        key = np.linalg.norm(dx, axis=1) - 0.5 * m.xc * bound[k]
+        bucket = np.clip(((key - k_lo) / width).astype(np.int64), 0, _KEY_BUCKETS - 1)
+        ends[i] = np.searchsorted(np.sort(bucket), np.arange(_KEY_BUCKETS), side="right")
+    return start, end, nbr, ends, k_lo, width
+
+
+def _drifted_pair(draw):
+    """One attempt ``draw`` (accepted whatever dU) on particles 0 and 1 of size 1, x_c + 0.3 apart
+    at the build, since moved 0.2 and 0.15 towards each other, so that the pair now interacts;
+    particle 2 (size 1.1) is far away.  Rows with exact prefixes.  Returns the stats."""
+    m = make_model("poly", 3, 3, density=3 / 10.0**3, rng=np.random.default_rng(0))
+    m = m.with_sizes(np.array([1.0, 1.0, 1.1]))
+    x = np.array([[2.0, 5.0, 5.0, 1.0], [2.0 + m.xc + 0.3, 5.0, 5.0, 1.0], [7.0, 5.0, 5.0, 1.1]])  # last: sizes
     skin, bound = 0.5, size_bounds(m.sizes, 0.0)
-    rows = _sorted_rows(x, 3, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    rows = _exact_prefixes(_sorted_rows(x, 3, bound, m.L, m.xc, skin, m.max_cutoff + skin), x, bound, m)
     xref = x.copy()
     x[0, 0] += 0.2
     x[1, 0] -= 0.15
     c = np.zeros(4)
     c[:len(m.coeffs)] = m.coeffs
-    delta, stats = 0.2, np.zeros(5)
-    # a displacement of particle 0 by (-0.1, 0, 0), accepted whatever dU
-    draws = np.array([[0.9, 0.25, 0.5, 0.0, 0.5 * (1 - 0.1 / delta), 0.5, 0.5]])
-    k, _ = _attempts(x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, delta, 0.2, np.array([0.2, 0.15]),
-                     np.array([0]), (*rows, 0.5 * m.xc, skin), np.empty(2, dtype=np.uint64), 0,
-                     (m.nonadd, m.xc**2, *c), draws, 0, stats)
-    assert k == 1 and stats[1] == 1.0
+    stats = np.zeros(5)
+    k, _ = _attempts(x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, 0.2, 0.2, np.array([0.2, 0.15]), np.array([0]),
+                     np.array([0.2, 0.15, 0.0]), (*rows, 0.5 * m.xc, skin), np.empty(2, dtype=np.uint64), 0,
+                     (m.nonadd, m.xc**2, *c), np.array([draw]), 0, stats)
+    assert k == 1
+    return m, c, stats
+
+
+def test_a_step_back_towards_the_reference_keeps_the_old_neighbours():
+    """A displacement trial must also reach the row entries its old position interacts with.
+    The trial steps particle 0 back by 0.1, out of range of 1.  A prefix bounded by the new
+    position alone (0.1 + 0.15 beyond x_c s / 2) stops short of 1's entry (0.3 beyond); the old
+    position's (0.2 + 0.15) reaches it."""
+    delta = 0.2
+    m, c, stats = _drifted_pair([0.9, 0.1, 0.5, 0.0, 0.5 * (1 - 0.1 / delta), 0.5, 0.5])
+    assert stats[1] == 1.0
     assert stats[4] == pytest.approx(-ipl10_energy_x2((m.xc - 0.05) ** 2, *c), rel=1e-12)
+
+
+def test_a_swap_reaches_the_neighbours_its_particle_moved_towards():
+    """A swap trial's prefix must include the particle's own displacement: swapping the sizes of
+    0 and 2 changes the 0-1 term, which a prefix bounded by the others' displacements alone
+    (0.15 beyond x_c 1.1 / 2) misses."""
+    m, c, stats = _drifted_pair([0.1, 0.1, 0.75, 0.0, 0.5, 0.5, 0.5])
+    assert stats[3] == 1.0
+    lam = 0.5 * (1.0 + 1.1) * (1.0 - m.nonadd * 0.1)
+    r2 = (m.xc - 0.05) ** 2
+    assert stats[4] == pytest.approx(ipl10_energy_x2(r2 / lam**2, *c) - ipl10_energy_x2(r2, *c), rel=1e-12)
 
 
 def test_swap_mc_refuses_other_models():
