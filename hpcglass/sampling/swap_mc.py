@@ -132,13 +132,14 @@ def _sorted_rows(x: np.ndarray, d: int, bound: np.ndarray, L: float, xc: float, 
     row i holds its entries in non-decreasing bucket order, and start[i] + [0, ends[i, b]) covers
     every entry of buckets <= b, rounded up to a multiple of _ROUND entries (capped at the row's
     end; ``ends`` (N, _KEY_BUCKETS), the dtype of nbr), so a loop that stops there for a limit in
-    bucket b misses nothing and visits at most one bucket and _ROUND - 1 entries too many.  Rows of 2 bytes per entry (uint16 indices) keep the rows of N = 2000
-    in a 1 MiB L2 cache: 1.03-1.04x per run against int32 indices (1.28x per displacement trial
-    in a micro-benchmark of random particles on fixed rows).  The build works on particles
-    sorted by cell and writes the rows in that order, so its scattered writes stay local: 1.1x
-    faster than rows in particle order.  ``reach`` >= the largest pair radius xc max(bound) +
-    skin; below 3 cells of that side per axis every pair is tested.  ``buffers``: (nbr, ends) of
-    the previous build, reused when they fit."""
+    bucket b misses nothing and visits at most one bucket and _ROUND - 1 entries too many.  Rows
+    of 2 bytes per entry (uint16 indices) keep the rows of N = 2000 in a 1 MiB L2 cache:
+    1.03-1.04x per run against int32 indices (1.28x per displacement trial in a micro-benchmark
+    of random particles on fixed rows).  The build works on particles sorted by cell and writes
+    the rows in that order, so its scattered writes stay local: 1.1x faster than rows in
+    particle order.  ``reach`` >= the largest pair radius xc max(bound) + skin; below 3 cells of
+    that side per axis every pair is tested.  ``buffers``: (nbr, ends) of the previous build,
+    reused when they fit."""
     N = x.shape[0]
     # cells of side >= reach / 2 and a 5^d stencil test ~2x fewer candidates than side >= reach;
     # fewer than 5 such cells per axis means fewer than 3 of side reach: test every pair
