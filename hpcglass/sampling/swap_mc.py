@@ -76,9 +76,10 @@ _W = 3
 _KEY_BUCKETS = 64
 # Row prefixes are rounded up to a multiple of 16 entries (capped at the row's end).  LLVM runs
 # the row loops 32 entries per vector iteration, then 16, then one at a time at ~3x the cost per
-# entry; the extra entries lie beyond the cutoff and add exactly 0.  A table of prefix lengths
-# (ns per displacement): 16 entries 133, 28 entries 250, 32 entries 150.  Rounding to 16 made 3D
-# runs 1.03-1.05x faster (8: 1.01-1.02x, 32: 0.95x).
+# entry; the extra entries lie beyond the cutoff and add exactly 0.  Displacements on fixed rows
+# with prefixes of a set length (one-off micro-benchmark, ns each): 16 entries 133, 28 entries
+# 250, 32 entries 150.  Rounding to 16 made 3D runs 1.03-1.05x faster (8: 1.01-1.02x, 32: 0.95x;
+# one-off same-process comparison, not in bench/).
 _ROUND = 16
 # Default size_margin: b_k = s_k + 0.3.  At N = 2000 (2D and 3D, T = 0.5 and 2) 0.3 was as fast
 # as 0.2 or up to 1.3x faster, and 0.4-0.5 slower in 3D; at N = 16000, T = 2 the 64-entry grown
@@ -325,7 +326,8 @@ def _r2_to(p0, p1, p2, x, k, L, inv_L):
 @numba.njit(cache=True, nogil=True, inline="always")
 def _row_end(start, ends, i, stop, k_lo, width):
     """End of the prefix of row i (``_sorted_rows``) that a particle needs whose entries stop at
-    keys >= ``stop`` (> k_lo): the buckets whose lower edge is at or below stop."""
+    keys >= ``stop`` (> k_lo): the buckets whose lower edge is at or below stop, rounded up to
+    a multiple of _ROUND entries (``_sorted_rows``)."""
     return start[i] + ends[i, min(int((stop - k_lo) / width), _KEY_BUCKETS - 1)]
 
 
