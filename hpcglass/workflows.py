@@ -82,7 +82,6 @@ def run_glass(task: Task, root_seed: int) -> dict:
     moduli), the quenched configuration, and per-pair arrays (kappa, f, pair indices) plus
     the lowest modes when asked.
     """
-    from .harmonic import HarmonicSystem, dipole_stiffness, elastic_moduli, lowest_modes, rattler_pairs, select_pairs
     from .kernels.forces import VerletList, energy_forces, pair_terms
     from .models import make_model
     from .sampling.md import default_dt, linear_quench, maxwell_velocities, run_nvt
@@ -129,8 +128,53 @@ def run_glass(task: Task, root_seed: int) -> dict:
         "fire_steps": np.int64(quench.steps), **eq, "n_pairs_interacting": np.int64(len(pairs)),
         "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(L),
     }
+    out.update(harmonic_stage(pairs, N, model.volume, ens, rng))
+    return out
+
+
+# Lowest non-zero Hessian eigenvalues every glass task stores, whatever ``modes`` asks.
+N_LOW_MODES = 3
+# An eigenvalue at or below this fraction of the mean diagonal Hessian entry counts as
+# non-positive (an unstable sample: a saddle, or a zero mode beyond translations and rattlers).
+STABILITY_RTOL = 1e-9
+
+
+def stability_record(eigenvalues, participation, diag_mean: float) -> dict:
+    """The per-sample stability diagnostics from the lowest non-zero eigenvalues (ascending).
+
+    Returns ``lambda_low`` and ``participation_low`` float64 (N_LOW_MODES,) (NaN-padded when the
+    system has fewer modes) and ``unstable`` int64: how many of them are <= STABILITY_RTOL times
+    ``diag_mean`` (the mean diagonal entry of the Hessian [energy/length^2]).
+    """
+    lam = np.full(N_LOW_MODES, np.nan)
+    part = np.full(N_LOW_MODES, np.nan)
+    k = min(N_LOW_MODES, len(eigenvalues))
+    lam[:k], part[:k] = eigenvalues[:k], participation[:k]
+    return {"lambda_low": lam, "participation_low": part,
+            "unstable": np.int64(np.count_nonzero(lam[:k] <= STABILITY_RTOL * diag_mean))}
+
+
+def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
+    """Harmonic analysis of one configuration (its interacting ``pairs``): stability diagnostics,
+    shear modulus, dipole stiffnesses of the selected pairs, response fields and lowest modes as
+    the ensemble ``ens`` asks.  ``rng`` draws the random pairs.
+
+    The lowest modes come first: an unstable sample (``unstable`` > 0) is factored by LDL^T
+    instead of Cholesky, so its kappa and G are still computed and recorded, with the flag beside
+    them.  ``n_kappa_bad`` counts the selected pairs whose kappa is <= 0 or not finite.
+    """
+    from .harmonic import HarmonicSystem, dipole_stiffness, elastic_moduli, lowest_modes, rattler_pairs, select_pairs
+    from .harmonic.hessian import hessian_csr
+
+    d = pairs.dim
+    m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0)
+    out = stability_record(m.eigenvalues, m.participation, float(hessian_csr(pairs, N).diagonal().mean()))
+    if ens.modes:
+        out.update(eigenvalues=m.eigenvalues[:ens.modes], participation=m.participation[:ens.modes])
+        if ens.mode_vectors:
+            out["mode_vector"] = m.vectors[:ens.mode_vectors]
     mode = "all" if ens.pairs == "random" and ens.n_pairs == 0 else ens.pairs
-    with HarmonicSystem(pairs, N, model.volume) as hs:
+    with HarmonicSystem(pairs, N, volume, spd=not out["unstable"]) as hs:
         out["n_rattlers"] = np.int64(hs.n_rattlers)
         if ens.shear_modulus:
             el = elastic_moduli(hs)
@@ -138,21 +182,17 @@ def run_glass(task: Task, root_seed: int) -> dict:
                 out[name] = np.float64(getattr(el, name))
         which = select_pairs(pairs, mode, n=ens.n_pairs or None, rng=rng, fmax=ens.f_max, exclude=rattler_pairs(hs))
         dip = dipole_stiffness(hs, which, n_fields=ens.fields)
-    out.update(kappa=dip.kappa, f=dip.f, pair_i=dip.i, pair_j=dip.j)
+    out.update(kappa=dip.kappa, f=dip.f, pair_i=dip.i, pair_j=dip.j,
+               n_kappa_bad=np.int64(np.count_nonzero(~(np.isfinite(dip.kappa) & (dip.kappa > 0)))))
     if ens.fields:
         # fixed shape per ensemble: a sample with fewer selected pairs gets NaN fields and -1 pairs
         z = np.full((ens.fields, N, d), np.nan)
         pz = np.full((ens.fields, 2), -1, dtype=np.int64)
-        m = 0 if dip.z is None else dip.z.shape[0]
-        if m:
-            z[:m] = dip.z
-            pz[:m] = np.stack([dip.i[:m], dip.j[:m]], axis=1)
+        k = 0 if dip.z is None else dip.z.shape[0]
+        if k:
+            z[:k] = dip.z
+            pz[:k] = np.stack([dip.i[:k], dip.j[:k]], axis=1)
         out.update(response_field=z, response_pair=pz)
-    if ens.modes:
-        m = lowest_modes(pairs, N, k=ens.modes, vectors=ens.mode_vectors > 0)
-        out.update(eigenvalues=m.eigenvalues, participation=m.participation)
-        if ens.mode_vectors:
-            out["mode_vector"] = m.vectors[:ens.mode_vectors]
     return out
 
 
