@@ -26,121 +26,215 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import math
 import os
 import sys
 
 import numpy as np
 
-from .distributions import log_binned_pdf, pdf_from_histogram
-from .fits import default_window, fit_eta, fit_eta_mle, prefactor_at, window_rule
 from . import glass as gl
+from .bootstrap import N_BOOT
+from .distributions import log_binned_pdf
+from .estimates import clean, cumulative, estimate, window_scan
+from .fits import Pool, Window, prefactor_at
 from .io import RunFileError, open_run, provenance
-from .plots import (PAPER_LATTICE_ETA, fig1_fields, fig2_scatter, fig3b_lattice, fig6_growth, fig8_finite_size,
-                    modes_figure, pkappa_family)
+from .plots import (PAPER_LATTICE_ETA, cumulative_figure, eta_scan_figure, fig1_fields, fig2_scatter, fig3b_lattice,
+                    fig6_growth, fig8_finite_size, modes_figure, pkappa_family, samples_figure)
+from .samples import flags, window_shares
 
 COLUMNS = ["file", "ensemble", "kind", "d", "n_values", "eta_lsq", "err_lsq", "kmin", "kmax", "bins",
-           "A_lsq", "eta_mle", "err_mle", "n_tail", "A_mle", "eta_paper", "window_rule"]
+           "A_lsq", "eta_mle", "err_mle", "n_tail", "A_mle", "eta_paper", "window_rule",
+           "n_samples", "err_mle_boot", "err_lsq_boot", "A_mle_err_boot", "subset", "n_excluded", "n_dropped"]
+
+# The default window of every ensemble, glasses and lattice alike (docs/analysis.md, "Fit windows").
+DEFAULT_WINDOW = "peak:0.3"
 
 
 def _fmt(fit, fmt):
     return fmt(fit) if fit is not None else "n/a"
 
 
-def _analyse(ens, frac, per_decade, min_counts):
-    """(n, pdf, lsq, mle, note) for one ensemble; lsq/mle None when they cannot be fitted."""
-    if ens.is_ragged("kappa"):
-        kappa = ens.values("kappa")
-        kappa = kappa[np.isfinite(kappa) & (kappa > 0)]
-        if kappa.size == 0:
-            return 0, None, None, None, "no kappa values"
-        pdf = log_binned_pdf(kappa, per_decade)
-        try:
-            lsq, mle = fit_eta(kappa, frac, per_decade, min_counts)
-            return kappa.size, pdf, lsq, mle, ""
-        except ValueError as exc:
-            try:
-                mle = fit_eta_mle(kappa, default_window(kappa, frac, per_decade, min_counts)[1],
-                                  window=window_rule(frac, per_decade, min_counts))
-            except ValueError:
-                mle = None
-            return kappa.size, pdf, None, mle, str(exc)
-    if ens.has("hist_counts") and ens.has("hist_edges"):
-        counts, below, edges = ens.histogram()
-        pdf = pdf_from_histogram(counts, below, edges)
-        return pdf.total, pdf, None, None, "histogram only: no fit"
-    return 0, None, None, None, "no kappa"
+def _kappa_groups(ens) -> tuple[list[np.ndarray], np.ndarray]:
+    """(kappa per finished task with only finite positive values, values dropped per task)."""
+    done = ens.done()
+    return clean([k for k, ok in zip(ens.ragged("kappa"), done) if ok])
+
+
+def _sample_table(ens, groups, dropped, kmax: float) -> dict:
+    """samples.csv columns of a glass ensemble (finished samples) with their flags."""
+    done = ens.done()
+    n = int(done.sum())
+
+    def col(name, k=None):
+        if not ens.has(name):
+            return np.full(n, np.nan)
+        a = ens.array(name)[done].astype(np.float64)
+        return a if k is None else a[:, k]
+
+    lam = [col("lambda_low", k) for k in range(3)]
+    unstable = col("unstable")
+    shares = window_shares(groups, kmax)
+    below = np.array([np.count_nonzero(g < kmax) / g.size if g.size else np.nan for g in groups])
+    G = col("G")
+    return {"sample": np.arange(n), "task_index": ens.task_index()[done], "energy": col("energy"),
+            "pressure": col("pressure"), "G": G, "lambda_1": lam[0], "lambda_2": lam[1], "lambda_3": lam[2],
+            "participation_1": col("participation_low", 0), "unstable": unstable, "n_kappa_dropped": dropped,
+            "frac_below_kmax": below, "window_share": shares,
+            "flag": flags(G, lam[0], np.nan_to_num(unstable), shares)}
+
+
+def _row(ens, tag, est, n, dropped, paper, subset, n_excl):
+    lsq, mle = est.lsq, est.mle
+    nan = math.nan
+    d = ens.params.get("d")
+    return [os.path.basename(ens.path), ens.name, ens.kind, "" if d is None else d, n,
+            lsq.eta if lsq else nan, lsq.err if lsq else nan, lsq.kmin if lsq else nan, mle.kmax,
+            lsq.n if lsq else 0, lsq.A if lsq else nan, mle.eta, mle.err, mle.n, mle.A,
+            "" if paper is None else paper, mle.window, est.n_samples, est.err_mle_boot, est.err_lsq_boot,
+            est.A_err_boot, subset, n_excl, dropped]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (0 ok, 2 bad input file)."""
+    """Command-line entry point; returns the exit status (0 ok, 2 bad input file or option)."""
     ap = argparse.ArgumentParser(prog="python -m analysis", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", help="hpcglass run files")
     ap.add_argument("--plots", required=True, help="output folder for figures and CSV tables")
-    ap.add_argument("--kmax-frac", type=float, default=0.01,
-                    help="fit window: kappa below this quantile of the data (default 0.01)")
-    ap.add_argument("--glass-kmax-frac", type=float, default=0.1,
-                    help="the same for glass ensembles, which hold far fewer values (default 0.1)")
+    ap.add_argument("--window", default=DEFAULT_WINDOW,
+                    help="fit window of every ensemble: quantile:F (kmax at the F quantile), peak:FRAC (kmax "
+                         "at FRAC times the peak of the log-binned p(kappa)) or kappa:KMIN,KMAX "
+                         f"(default {DEFAULT_WINDOW})")
     ap.add_argument("--per-decade", type=int, default=10, help="log bins per decade (default 10)")
     ap.add_argument("--min-counts", type=int, default=10,
                     help="least-squares window: every bin needs at least this many counts (default 10)")
+    ap.add_argument("--boot", type=int, default=N_BOOT,
+                    help=f"bootstrap resamples of whole samples (default {N_BOOT}, at least 200 recommended)")
     args = ap.parse_args(argv)
-    if not (0 < args.kmax_frac <= 1 and 0 < args.glass_kmax_frac <= 1):
-        ap.error("--kmax-frac and --glass-kmax-frac must be in (0, 1]")
+    try:
+        window = Window.parse(args.window)
+    except ValueError as exc:
+        ap.error(str(exc))
+    if args.boot < 2:
+        ap.error("--boot must be at least 2")
     try:
         ensembles = [e for path in args.runs for e in open_run(path)]
     except RunFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if os.path.exists(args.plots) and not os.path.isdir(args.plots):
+        print(f"error: --plots {args.plots}: exists and is not a folder", file=sys.stderr)
+        return 2
     os.makedirs(args.plots, exist_ok=True)
     names = [e.name for e in ensembles]
-    rule = window_rule(args.kmax_frac, args.per_decade, args.min_counts)
-    print(f"window: {rule}")
-    print(f"{'ensemble':24s} {'kind':8s} {'d':>2s} {'values':>10s}  {'eta LSQ':>15s} {'[kmin, kmax]':>19s} "
-          f"{'bins':>4s}  {'eta MLE':>15s} {'kmax':>8s} {'n_tail':>7s} {'paper':>6s}")
+    print(f"window: {window.text()} for every ensemble; errors: standard deviation over {args.boot} "
+          "bootstrap resamples of whole samples (tasks), the window redone on each")
+    print(f"{'ensemble':24s} {'kind':8s} {'d':>2s} {'values':>9s} {'subset':>9s} {'eta LSQ':>15s} "
+          f"{'[kmin, kmax]':>19s} {'eta MLE':>15s} {'n_tail':>6s} {'samples':>7s} {'paper':>6s}")
     rows, lattice, glasses = [], [], []
     for ens in ensembles:
-        frac = args.glass_kmax_frac if ens.kind == "glass" else args.kmax_frac
-        n, pdf, lsq, mle, note = _analyse(ens, frac, args.per_decade, args.min_counts)
         d = ens.params.get("d")
         tag = ens.name if names.count(ens.name) == 1 else \
             f"{os.path.splitext(os.path.basename(ens.path))[0]}_{ens.name}"
         paper = PAPER_LATTICE_ETA.get(d) if ens.kind == "lattice" else None
-        print(f"{tag:24s} {ens.kind:8s} {d!s:>2s} {n:>10d}  "
-              f"{_fmt(lsq, lambda f: f'{f.eta:7.3f} ± {f.err:5.3f}'):>15s} "
-              f"{_fmt(lsq, lambda f: f'[{f.kmin:8.2e},{f.kmax:8.2e}]'):>19s} {_fmt(lsq, lambda f: f.n):>4} "
-              f"{_fmt(mle, lambda f: f'{f.eta:7.3f} ± {f.err:5.3f}'):>15s} "
-              f"{_fmt(mle, lambda f: f'{f.kmax:8.2e}'):>8s} {_fmt(mle, lambda f: f.n):>7} "
-              f"{'' if paper is None else f'{paper:6.2f}'}" + (f"  ({note})" if note else ""))
-        if pdf is None:
+        if not ens.is_ragged("kappa"):
+            if ens.has("hist_counts") and ens.has("hist_edges"):
+                counts, below, edges = ens.histogram()
+                print(f"{tag:24s} {ens.kind:8s} {d!s:>2s} (histogram only: no fit)")
             continue
-        nan = math.nan
-        rows.append([os.path.basename(ens.path), ens.name, ens.kind, "" if d is None else d, n,
-                     lsq.eta if lsq else nan, lsq.err if lsq else nan, lsq.kmin if lsq else nan,
-                     (lsq or mle).kmax if (lsq or mle) else nan, lsq.n if lsq else 0, lsq.A if lsq else nan,
-                     mle.eta if mle else nan, mle.err if mle else nan, mle.n if mle else 0,
-                     mle.A if mle else nan, "" if paper is None else paper, rule])
-        with open(os.path.join(args.plots, f"pkappa_{tag}.csv"), "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["kappa", "pdf", "counts"])
-            w.writerows(zip(pdf.centres, pdf.pdf, pdf.counts))
-        if ens.kind == "lattice":
-            lattice.append((d, f"d={d}" if names.count(ens.name) == 1 else tag, pdf, lsq, mle))
+        groups, dropped = _kappa_groups(ens)
+        n = int(sum(g.size for g in groups))
+        if n == 0:
+            print(f"{tag:24s} {ens.kind:8s} {d!s:>2s} (no finite positive kappa values)")
+            continue
+        pooled = np.concatenate(groups)
+        pdf = log_binned_pdf(pooled, args.per_decade)
+        if dropped.sum():
+            print(f"  {tag}: {int(dropped.sum())} kappa values <= 0 or not finite left out, in "
+                  f"{int(np.count_nonzero(dropped))} of {len(groups)} samples")
+        try:
+            est = estimate(groups, window, args.per_decade, args.min_counts, n_boot=args.boot)
+        except ValueError as exc:
+            print(f"warning: ensemble {tag}: {exc}; no fit for it, the other ensembles go on")
+            est = None
+        subsets = [("all", est, groups, 0, int(dropped.sum()))]
+        table = None
         if ens.kind == "glass":
-            glasses.append((tag, ens, pdf, mle))
-    with open(os.path.join(args.plots, "eta.csv"), "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS)
-        w.writerows(rows)
+            kmax = est.mle.kmax if est else window.bounds(Pool(groups, args.per_decade))[1]
+            table = _sample_table(ens, groups, dropped, kmax)
+            if not ens.has("lambda_low"):
+                print(f"  {tag}: no eigenvalues stored (older run file): flags use G and the window shares only")
+            bad = np.array([bool(f) for f in table["flag"]])
+            if bad.any() and (~bad).sum() >= 2:
+                kept = [g for g, b in zip(groups, bad) if not b]
+                try:
+                    est_u = estimate(kept, window, args.per_decade, args.min_counts, n_boot=args.boot)
+                except ValueError as exc:
+                    print(f"warning: ensemble {tag} without its flagged samples: {exc}")
+                    est_u = None
+                subsets.append(("unflagged", est_u, kept, int(bad.sum()), int(dropped[~bad].sum())))
+        for subset, e, _, n_excl, n_drop in subsets:
+            if e is None:
+                continue
+            print(f"{tag:24s} {ens.kind:8s} {d!s:>2s} {n:>9d} {subset:>9s} "
+                  f"{_fmt(e.lsq, lambda f: f'{f.eta:7.3f} ± {e.err_lsq_boot:5.3f}'):>15s} "
+                  f"{f'[{e.mle.kmin:8.2e},{e.mle.kmax:8.2e}]':>19s} "
+                  f"{e.mle.eta:7.3f} ± {e.err_mle_boot:5.3f} {e.mle.n:>6d} {e.n_samples:>7d} "
+                  f"{'' if paper is None else f'{paper:6.2f}'}" + (f"  ({n_excl} flagged samples left out)" if n_excl else ""))
+            rows.append(_row(ens, tag, e, n, n_drop, paper, subset, n_excl))
+        _write_csv(os.path.join(args.plots, f"pkappa_{tag}.csv"), ["kappa", "pdf", "counts"],
+                   zip(pdf.centres, pdf.pdf, pdf.counts), quiet=True)
+        fit = dataclasses.replace(est.mle, err=est.err_mle_boot) if est else None
+        if ens.kind == "lattice":
+            lsq = dataclasses.replace(est.lsq, err=est.err_lsq_boot) if est and est.lsq else None
+            lattice.append((d, f"d={d}" if names.count(ens.name) == 1 else tag, pdf, lsq, fit))
+        if ens.kind == "glass":
+            glasses.append(GlassItem(tag, ens, pdf, fit, est, table, subsets))
+    _write_csv(os.path.join(args.plots, "eta.csv"), COLUMNS, rows)
     if lattice:
         lattice.sort(key=lambda t: (t[0] if t[0] is not None else 0, t[1]))
-        for path in fig3b_lattice(lattice, os.path.join(args.plots, "fig3b_lattice")):
-            print(f"wrote {path}")
-    print(f"wrote {os.path.join(args.plots, 'eta.csv')}")
+        _report(fig3b_lattice(lattice, os.path.join(args.plots, "fig3b_lattice")))
     if glasses:
-        _glass_outputs(glasses, args.plots)
+        _glass_outputs(glasses, args.plots, args.per_decade, args.boot)
     return 0
+
+
+@dataclasses.dataclass
+class GlassItem:
+    """What the glass outputs need of one ensemble: its tag, Ensemble, pdf, MLE fit (error:
+    sample bootstrap) or None, the EtaEstimate or None, samples.csv table and the subsets."""
+
+    tag: str
+    ens: object
+    pdf: object
+    fit: object
+    est: object
+    table: dict
+    subsets: list
+
+
+def _scan_outputs(g: GlassItem, out: str, per_decade: int, n_boot: int) -> None:
+    """eta_scan_<tag>.csv/.png and cumulative_<tag>.csv/.png of one glass ensemble (all samples,
+    and the unflagged ones on the cumulative plot where any is flagged)."""
+    groups = g.subsets[0][2]
+    try:
+        scan = window_scan(groups, per_decade, n_boot=n_boot)
+    except ValueError as exc:
+        print(f"warning: ensemble {g.tag}: no window scan ({exc})")
+        return
+    keys = ["kmax", "frac_of_peak", "n_tail", "eta", "err_boot", "err_naive"]
+    _write_csv(os.path.join(out, f"eta_scan_{g.tag}.csv"), keys, zip(*(scan[k] for k in keys)))
+    if scan["kmax"].size:
+        _report(eta_scan_figure(scan, g.est, g.tag, os.path.join(out, f"eta_scan_{g.tag}")))
+    curves = [("all samples", cumulative(np.concatenate(groups), per_decade))]
+    if len(g.subsets) > 1:
+        curves.append((f"without {g.subsets[1][3]} flagged", cumulative(np.concatenate(g.subsets[1][2]), per_decade)))
+    c = curves[0][1]
+    _write_csv(os.path.join(out, f"cumulative_{g.tag}.csv"), ["kappa", "F_grid", "local_eta"],
+               zip(c["grid"], c["F_grid"], c["local_eta"]))
+    d = g.ens.params.get("d")
+    slopes = [("paper's lattice", PAPER_LATTICE_ETA[d])] if d in PAPER_LATTICE_ETA else []
+    _report(cumulative_figure(curves, g.tag, os.path.join(out, f"cumulative_{g.tag}"), slopes))
 
 
 def _input_stem(path: str) -> str:
@@ -149,12 +243,13 @@ def _input_stem(path: str) -> str:
     return os.path.splitext(os.path.basename(src))[0]
 
 
-def _write_csv(path: str, header: list[str], rows) -> None:
+def _write_csv(path: str, header: list[str], rows, quiet: bool = False) -> None:
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(rows)
-    print(f"wrote {path}")
+    if not quiet:
+        print(f"wrote {path}")
 
 
 def _report(paths: list[str]) -> None:
@@ -182,28 +277,54 @@ def _fig1(tag: str, ens, out: str) -> None:
     _report(fig1_fields(x, L, mode, resp, pair, os.path.join(out, f"fig1_{tag}")))
 
 
-def _glass_outputs(glasses, out: str) -> None:
+SAMPLE_COLUMNS = ["file", "ensemble", "sample", "task_index", "energy", "pressure", "G", "lambda_1", "lambda_2",
+                  "lambda_3", "participation_1", "unstable", "n_kappa_dropped", "frac_below_kmax", "window_share",
+                  "flag"]
+
+
+def _glass_outputs(glasses: list[GlassItem], out: str, per_decade: int, n_boot: int) -> None:
     """Tables and figures of the glass ensembles (see the module docstring)."""
-    stems = {p: _input_stem(p) for p in {e.path for _, e, _, _ in glasses}}
-    items = []
-    for tag, ens, pdf, mle in glasses:
-        items.append((tag, ens, pdf, mle, gl.summarize(ens, stems[ens.path])))
+    stems = {p: _input_stem(p) for p in {g.ens.path for g in glasses}}
+    items, summaries = [], []
+    for g in glasses:
+        s = gl.summarize(g.ens, stems[g.ens.path])
+        items.append((g.tag, g.ens, g.pdf, g.fit, s))
+        summaries.append((g, s, g.fit, g.est))
+        if len(g.subsets) > 1:
+            bad = np.zeros(g.ens.done().size, dtype=bool)
+            bad[g.ens.done()] = [bool(f) for f in g.table["flag"]]
+            e = g.subsets[1][1]
+            fit = dataclasses.replace(e.mle, err=e.err_mle_boot) if e else None
+            summaries.append((g, gl.summarize(g.ens, stems[g.ens.path], exclude=bad), fit, e))
     fields = list(gl.GlassSummary.__dataclass_fields__)
     rows = []
-    for tag, ens, _, m, s in items:
+    for g, s, m, e in summaries:
         # A at the lattice-model exponent of this d, over kappa < 1: one yardstick for all T_p
         eta_ref = PAPER_LATTICE_ETA.get(s.d, math.nan)
-        a_ref = prefactor_at(ens.values("kappa"), eta_ref, 1.0) if s.n_kappa else math.nan
-        rows.append([tag, *[getattr(s, f) for f in fields],
-                     *((m.eta, m.err, m.A, m.kmax) if m else [math.nan] * 4), eta_ref, a_ref])
+        a_ref = prefactor_at(g.ens.values("kappa"), eta_ref, 1.0) if s.n_kappa else math.nan
+        rows.append([g.tag, *[getattr(s, f) for f in fields],
+                     *((m.eta, m.err, m.A, m.kmax, e.err_lsq_boot, e.n_samples) if m else [math.nan] * 6),
+                     eta_ref, a_ref])
     _write_csv(os.path.join(out, "glass.csv"),
-               ["tag", *fields, "eta_mle", "err_mle", "A_mle", "kmax_mle", "eta_ref", "A_at_eta_ref_kappa_below_1"],
-               rows)
+               ["tag", *fields, "eta_mle", "err_mle_boot", "A_mle", "kmax_mle", "err_lsq_boot", "n_samples_fit",
+                "eta_ref", "A_at_eta_ref_kappa_below_1"], rows)
+    _write_csv(os.path.join(out, "samples.csv"), SAMPLE_COLUMNS,
+               [[os.path.basename(g.ens.path), g.ens.name, *row]
+                for g in glasses for row in zip(*(g.table[c] for c in SAMPLE_COLUMNS[2:]))])
+    for g in glasses:
+        bad = [f for f in g.table["flag"] if f]
+        if bad:
+            print(f"  {g.tag}: {len(bad)} of {len(g.table['flag'])} samples flagged "
+                  f"({', '.join(sorted(set(bad)))}); eta.csv and glass.csv give both subsets")
+        _report(samples_figure(g.table["G"], g.table["lambda_1"], g.table["flag"], g.tag,
+                               os.path.join(out, f"samples_{g.tag}")))
+        _scan_outputs(g, out, per_decade, n_boot)
     _write_csv(os.path.join(out, "equilibration.csv"), ["tag", "block", "energy", "energy_err"],
                [(tag, b, u, e) for tag, ens, *_ in items for b, (u, e) in enumerate(zip(*gl.energy_series(ens)))])
-    print(f"{'glass ensemble':24s} {'T_p':>5s} {'N':>6s} {'samples':>7s} {'kappa_g':>17s} {'G':>17s} {'eq shift/sigma':>14s}")
-    for tag, _, _, _, s in items:
-        print(f"{tag:24s} {s.T_p:5.2f} {s.N:6d} {s.samples:7d} {s.kappa_g:8.3f} ± {s.kappa_g_err:6.3f} "
+    print(f"{'glass ensemble':24s} {'subset':>9s} {'T_p':>5s} {'N':>6s} {'samples':>7s} {'kappa_g':>17s} "
+          f"{'G':>17s} {'eq shift/sigma':>14s}")
+    for g, s, *_ in summaries:
+        print(f"{g.tag:24s} {s.subset:>9s} {s.T_p:5.2f} {s.N:6d} {s.samples:7d} {s.kappa_g:8.3f} ± {s.kappa_g_err:6.3f} "
               f"{s.G:8.3f} ± {s.G_err:6.3f} {s.eq_shift:14.1f}")
     for group in sorted(set(stems.values())):
         mine = [it for it in items if it[4].group == group]
@@ -211,7 +332,7 @@ def _glass_outputs(glasses, out: str) -> None:
         dims = sorted({s.d for *_, s in mine})
         slopes = [PAPER_LATTICE_ETA[d] for d in dims if d in PAPER_LATTICE_ETA]
         _report(pkappa_family(curves, os.path.join(out, f"pkappa_{group}"),
-                              f"{group}: p($\kappa$), MLE fits; dotted: lattice-model slopes", slopes))
+                              f"{group}: p($\\kappa$), MLE fits (sample-bootstrap errors)", slopes))
         panels = []
         for tag, ens, _, _, s in mine:
             if s.pairs in ("all", "random"):
@@ -221,9 +342,10 @@ def _glass_outputs(glasses, out: str) -> None:
                 e = binned["edges"]
                 _write_csv(os.path.join(out, f"kappa_by_f_{tag}.csv"), ["f_lo", "f_hi", "median_kappa", "pairs"],
                            zip(e[:-1], e[1:], binned["median"], binned["counts"]))
-                panels.append((f"{s.model} {s.d}D N={s.N} $T_p$={s.T_p:g}", f, kappa, binned))
+                panels.append((f"{s.model} {s.d}D N={s.N} $T_p$={s.T_p:g}", f, kappa, binned, s.T_p))
         if panels:
-            _report(fig2_scatter(panels, 1e-3, os.path.join(out, f"fig2_scatter_{group}")))
+            panels.sort(key=lambda pnl: -pnl[4])  # the paper's order: highest T_p left
+            _report(fig2_scatter([pnl[:4] for pnl in panels], 1e-3, os.path.join(out, f"fig2_scatter_{group}")))
         modes = [(tag, gl.mode_statistics(ens)) for tag, ens, *_ in mine if ens.has("eigenvalues")]
         for tag, m in modes:
             _write_csv(os.path.join(out, f"modes_{tag}.csv"), ["omega", "participation"],

@@ -12,30 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bootstrap import bootstrap_pooled_mean, bootstrap_sample_mean
 from .fits import EtaFit
 from .io import Ensemble
-
-
-def bootstrap_pooled_mean(groups: list[np.ndarray], n_boot: int = 2000,
-                          rng: np.random.Generator | None = None) -> tuple[float, float]:
-    """Mean of the pooled values of ``groups`` (one array per sample) and its bootstrap standard
-    error over samples: samples are resampled with replacement, the pooled mean recomputed.
-
-    Resampling whole samples keeps the correlations between pairs of one glass inside the error.
-    Returns (mean, error); error is NaN with fewer than 2 non-empty samples.
-    """
-    groups = [np.asarray(g, dtype=np.float64) for g in groups if len(g)]
-    if not groups:
-        return math.nan, math.nan
-    sums = np.array([g.sum() for g in groups])
-    counts = np.array([g.size for g in groups], dtype=np.float64)
-    mean = float(sums.sum() / counts.sum())
-    if len(groups) < 2:
-        return mean, math.nan
-    rng = rng or np.random.default_rng(0)
-    pick = rng.integers(0, len(groups), size=(n_boot, len(groups)))
-    boot = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
-    return mean, float(boot.std(ddof=1))
 
 
 def mean_sem(x: np.ndarray) -> tuple[float, float]:
@@ -74,23 +53,32 @@ class GlassSummary:
     energy: float
     energy_err: float
     eq_shift: float
+    subset: str = "all"
+    n_excluded: int = 0
 
 
-def summarize(ens: Ensemble, group: str = "") -> GlassSummary:
-    """:class:`GlassSummary` of a glass ensemble of a run file."""
+def summarize(ens: Ensemble, group: str = "", exclude: np.ndarray | None = None) -> GlassSummary:
+    """:class:`GlassSummary` of a glass ensemble of a run file over its finished samples, less
+    those marked in ``exclude`` (bool (n_t,), the flagged samples; subset 'unflagged').
+    kappa_g and G carry errors by bootstrap over samples; kappa <= 0 or non-finite is left out."""
     p = ens.params
-    done = ens.done()
-    kappa = [k for k, ok in zip(ens.ragged("kappa"), done) if ok]
+    keep = ens.done()
+    n_excl = 0
+    if exclude is not None:
+        n_excl = int((keep & exclude).sum())
+        keep = keep & ~exclude
+    kappa = [k[np.isfinite(k) & (k > 0)] for k, ok in zip(ens.ragged("kappa"), keep) if ok]
     kg, kerr = bootstrap_pooled_mean(kappa)
-    G = mean_sem(ens.array("G", done_only=True)) if ens.has("G") else (math.nan, math.nan)
-    e = mean_sem(ens.array("energy", done_only=True))
+    G = bootstrap_sample_mean(ens.array("G")[keep]) if ens.has("G") else (math.nan, math.nan)
+    e = mean_sem(ens.array("energy")[keep])
     shift = math.nan
     if ens.has("eq_energy_halves"):
-        halves = ens.array("eq_energy_halves", done_only=True)
+        halves = ens.array("eq_energy_halves")[keep]
         diff, err = mean_sem(halves[:, 1] - halves[:, 0])
         shift = diff / err if err and np.isfinite(err) and err > 0 else math.nan
     return GlassSummary(group, ens.name, p.get("model", "?"), int(p.get("d", 0)), int(p.get("N", 0)),
-                        float(p.get("T_p", math.nan)), p.get("protocol", "?"), p.get("pairs", "?"), int(done.sum()), int(sum(k.size for k in kappa)), kg, kerr, *G, *e, shift)
+                        float(p.get("T_p", math.nan)), p.get("protocol", "?"), p.get("pairs", "?"), int(keep.sum()), int(sum(k.size for k in kappa)), kg, kerr, *G, *e, shift,
+                        "all" if exclude is None else "unflagged", n_excl)
 
 
 def energy_series(ens: Ensemble) -> tuple[np.ndarray, np.ndarray]:
