@@ -1,11 +1,20 @@
-"""`python -m analysis RUN.h5 [RUN2.h5 ...] --plots DIR`: p(kappa), eta, figures and CSV tables.
+"""`python -m analysis RUN.h5 [RUN2.h5 ...] --plots DIR [--window RULE] [--boot N]`: p(kappa),
+eta with sample-bootstrap errors, per-sample diagnostics, figures and CSV tables.
 
-Per ensemble with kappa values: a table row (kind, d, number of values, eta by least squares with
-its window, eta by maximum likelihood with its kmax, the paper's value where known), DIR/eta.csv,
-DIR/pkappa_<ensemble>.csv, and DIR/fig3b_lattice.png/.pdf when lattice ensembles exist.
+Every ensemble with kappa values is fitted on one window rule (--window, default peak:0.3: kmax
+at 0.3 times the peak of the log-binned p(kappa); docs/analysis.md says why), by maximum
+likelihood and least squares; errors are standard deviations over bootstrap resamples of whole
+samples (tasks), the window rule redone on each.  A window holding fewer than 20 values or lying
+above the peak is reported for that ensemble and the others go on.  kappa <= 0 or non-finite
+is left out and counted.  Outputs: a printed table, DIR/eta.csv (one row per ensemble and
+subset), DIR/pkappa_<ensemble>.csv, DIR/fig3b_lattice.png/.pdf when lattice ensembles exist.
 Glass ensembles (analysis/glass.py), grouped by the input file they were run from:
-  glass.csv                         kappa_g (bootstrap over samples), G, U/N, eq. check, eta,
-                                    and A at the lattice eta of d from the fraction with kappa < 1
+  glass.csv                         kappa_g and G (bootstrap over samples), U/N, eq. check, eta,
+                                    and A at the lattice eta of d from the fraction with kappa < 1;
+                                    with flagged samples, a second row over the unflagged ones
+  samples.csv, samples_<ens>.png    per-sample U/N, p, G, lowest eigenvalues, window shares, flags
+  eta_scan_<ens>.csv/.png           MLE eta against kmax over 1.5 decades below the peak, bands
+  cumulative_<ens>.csv/.png         unbinned F(kappa) and its local exponent
   equilibration.csv                 U/N per block of the sampling at T_p (eq_energy_series), mean
                                     and standard error over samples
   pkappa_<input>.png/.pdf           p(kappa) of the group with MLE fits (Figs. 3a, 4, 5, 8)
@@ -16,10 +25,10 @@ Glass ensembles (analysis/glass.py), grouped by the input file they were run fro
                                     where a T_p has several), growth.csv
   fig8_finite_size_<model><d>d      eta and kappa_g vs N at fixed T_p, protocol and pairs (Fig. 8),
                                     finite_size_<model><d>d.csv
-  modes_<input>.png/.pdf            D(omega) and participation of the lowest modes, modes_<ensemble>.csv
+  modes_<input>.png/.pdf            modes per sample below omega and participation, modes_<ensemble>.csv
   fig1_<ensemble>.png/.pdf          2D ensembles with stored fields: the lowest mode and the first
                                     dipole response of the first sample (Fig. 1), fields_<ensemble>.csv
-Exit status 2 if a file is missing or not an hpcglass run file.
+Exit status 2 if a file is missing or not an hpcglass run file, or an option is malformed.
 """
 
 from __future__ import annotations

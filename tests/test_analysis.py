@@ -299,3 +299,52 @@ def test_cli_fig1_from_stored_fields(tmp_path):
     assert (out / "fig1_ipl2d.png").stat().st_size > 1000 and (out / "fig1_ipl2d.pdf").exists()
     fields = np.genfromtxt(out / "fields_ipl2d.csv", delimiter=",", names=True)
     assert fields.dtype.names == ("x", "y", "mode_x", "mode_y", "response_x", "response_y") and fields.size == N
+
+
+def test_cli_flags_an_outlier_sample_and_reports_both_subsets(tmp_path):
+    """A planted near-unstable sample (old run file: no eigenvalues stored) is flagged in
+    samples.csv, eta.csv and glass.csv carry all and unflagged rows, the scan and cumulative
+    outputs exist, and an ensemble whose window is empty is reported while the other goes on."""
+    from analysis.synthetic import clustered_ensemble, with_outlier
+    from analysis.window_study import GLASSY
+
+    kappa = with_outlier(clustered_ensemble(24, 1500, seed=3, **GLASSY), share=0.35)
+    G = np.random.default_rng(0).normal(11.5, 0.3, 24)
+    G[0] = 3.1
+    run = tmp_path / "fig4.h5"
+    with h5py.File(run, "w") as h5:
+        h5.attrs["hpcglass_schema"] = 1
+        h5.create_group("provenance").attrs["input_path"] = "/x/inputs/paper/fig4.yaml"
+        eg = h5.create_group("ensembles")
+        params = {"model": "poly", "d": 3, "N": 2000, "T_p": 0.5, "protocol": "instantaneous", "pairs": "random"}
+        f = [np.full(k.size, 0.1) for k in kappa]
+        _glass_ensemble(eg.create_group("poly"), params, kappa, f, G, np.zeros((24, 2)))
+        few = [np.full(50, 20.0) for _ in range(3)]
+        _glass_ensemble(eg.create_group("few"), params, few, [np.ones(50)] * 3, np.full(3, 11.0), np.zeros((3, 2)))
+    out = tmp_path / "p"
+    r = subprocess.run([sys.executable, "-m", "analysis", str(run), "--plots", str(out), "--boot", "200"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "warning: ensemble few: window peak:0.3" in r.stdout and "no eigenvalues stored" in r.stdout
+    samples = list(csv.DictReader(open(out / "samples.csv")))
+    poly = [s for s in samples if s["ensemble"] == "poly"]
+    assert len(poly) == 24 and poly[0]["flag"] == "G_low+window_share" and all(s["flag"] == "" for s in poly[1:])
+    assert poly[0]["lambda_1"] == "nan" and float(poly[0]["window_share"]) > 0.3
+    eta = {row["subset"]: row for row in csv.DictReader(open(out / "eta.csv")) if row["ensemble"] == "poly"}
+    assert eta["unflagged"]["n_excluded"] == "1" and eta["all"]["n_samples"] == "24"
+    assert eta["unflagged"]["n_samples"] == "23"
+    kept = eta["unflagged"]
+    assert abs(float(kept["eta_mle"]) - 0.8) < 3 * float(kept["err_mle_boot"])
+    assert float(eta["all"]["eta_mle"]) < float(kept["eta_mle"]) - 2 * float(kept["err_mle_boot"])
+    assert float(kept["err_mle_boot"]) > float(kept["err_mle"])  # clustered: the bootstrap is the larger
+    assert kept["window_rule"] == "peak:0.3"
+    glass = [row for row in csv.DictReader(open(out / "glass.csv")) if row["ensemble"] == "poly"]
+    assert [g["subset"] for g in glass] == ["all", "unflagged"]
+    assert float(glass[1]["G"]) == pytest.approx(G[1:].mean()) and float(glass[0]["G"]) == pytest.approx(G.mean())
+    scan = np.genfromtxt(out / "eta_scan_poly.csv", delimiter=",", names=True)
+    assert scan["frac_of_peak"][0] == pytest.approx(0.5) and np.all(scan["err_boot"][:5] > scan["err_naive"][:5])
+    for fig in ("eta_scan_poly", "cumulative_poly", "samples_poly"):
+        assert (out / f"{fig}.png").stat().st_size > 1000, fig
+    bad = subprocess.run([sys.executable, "-m", "analysis", str(run), "--plots", str(out), "--window", "peak:3"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert bad.returncode == 2 and "expected quantile:F" in bad.stderr
