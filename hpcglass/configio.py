@@ -474,3 +474,48 @@ def from_run_file(path: str, ensemble: str, sample: int) -> tuple[Configuration,
             diameter=g["diameter"][sample] if model == "poly" else None,
             energy=float(g["energy"][sample]) * x.shape[0] if "energy" in g else None, model=model)
     return conf, model
+
+
+# ----------------------------------------------------------------------------- LAMMPS potentials
+# Type pairs of the binary models (IPL, KABLJ) as LAMMPS numbers them (type = species + 1).
+LAMMPS_TYPE_PAIRS = (("AA", 0, 0), ("AB", 0, 1), ("BB", 1, 1))
+
+
+def write_lammps_table(path: str, model, n: int, r_inner: float = 0.3) -> None:
+    """The model's pair potential (binary models) as a LAMMPS `pair_style table` file: one section
+    per type pair (AA, AB, BB) with phi and -phi' from hpcglass's own pair_phi on n points evenly
+    spaced in r^2 (the RSQ grid LAMMPS interpolates on, so the file points are its nodes) from
+    r_inner lambda_ij to the cutoff x_c lambda_ij, where phi and phi' vanish."""
+    from .kernels.pair import pair_phi
+
+    if model.poly:
+        raise ValueError("a LAMMPS table needs a binary model (ipl, kablj), not poly")
+    with open(path, "w") as fh:
+        for name, a, b in LAMMPS_TYPE_PAIRS:
+            lam, eps = float(model.lam[a, b]), float(model.eps[a, b])
+            lo, rc = r_inner * lam, model.xc * lam
+            r = np.sqrt(np.linspace(lo * lo, rc * rc, n))
+            e, f = np.empty(n), np.empty(n)
+            for k in range(n):
+                e[k], d1, _ = pair_phi(r[k], lam, eps, model.base, model.xc, model.coeffs)
+                f[k] = -d1
+            fh.write(f"\n{name}\nN {n} RSQ {lo!r} {rc!r}\n\n")
+            np.savetxt(fh, np.column_stack([np.arange(1, n + 1), r, e, f]), fmt=["%d", "%.17g", "%.17g", "%.17g"])
+
+
+def lammps_pair_lines(model, style: str, n: int = 20000, table_style: str = "spline",
+                      table_file: str = "table.txt") -> str:
+    """LAMMPS pair_style/pair_coeff lines for a binary model: ``table`` (the tabulated potential
+    of :func:`write_lammps_table`, the same physics) or ``lj/cut`` (KABLJ coefficients with a
+    plain energy shift: equal to make_model('kablj', smoothed_lj=False), not to the smoothed default)."""
+    if style == "table":
+        lines = [f"pair_style table {table_style} {n}"]
+        for name, a, b in LAMMPS_TYPE_PAIRS:
+            lines.append(f"pair_coeff {a + 1} {b + 1} {table_file} {name} {model.xc * model.lam[a, b]!r}")
+    else:
+        lines = [f"pair_style lj/cut {model.xc}"]
+        for name, a, b in LAMMPS_TYPE_PAIRS:
+            lines.append(f"pair_coeff {a + 1} {b + 1} {model.eps[a, b]!r} {model.lam[a, b]!r} "
+                         f"{model.xc * model.lam[a, b]!r}")
+        lines.append("pair_modify shift yes")
+    return "\n".join(lines)
