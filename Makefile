@@ -8,7 +8,8 @@ PETSC_PY  := /usr/lib/petscdir/petsc3.18/x86_64-linux-gnu-real/lib/python3/dist-
 SLEPC_PY  := /usr/lib/slepcdir/slepc3.18/x86_64-linux-gnu-real/lib/python3/dist-packages
 DEB_PKGS  := python3-petsc4py python3-slepc4py python3-mpi4py python3-h5py-mpi python3-numpy \
              python3-scipy python3-numba python3-matplotlib python3-yaml python3-pytest \
-             python3-venv python3-setuptools python3-wheel openmpi-bin
+             python3-venv python3-setuptools python3-wheel openmpi-bin \
+             lammps python3-lammps python3-ase
 SLURM_PKGS := slurmctld slurmd slurm-client munge
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenMPI refuses to run as root without these; harmless otherwise.
@@ -39,6 +40,8 @@ $(VENV)/.hpcglass-installed: setup.cfg pyproject.toml
 	[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	printf '%s\n%s\n' $(PETSC_PY) $(SLEPC_PY) > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/hpcglass-petsc.pth
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	# test-only H5MD reference reader (pure Python); --no-deps so pip never touches numpy or h5py
+	$(PY) -c 'import pyh5md' 2>/dev/null || $(PY) -m pip install -q --no-deps pyh5md
 	$(PY) -m hpcglass.cli info
 	touch $@
 
