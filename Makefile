@@ -36,7 +36,7 @@ apt:
 
 venv: $(VENV)/.hpcglass-installed
 
-$(VENV)/.hpcglass-installed: setup.cfg pyproject.toml
+$(VENV)/.hpcglass-installed: setup.cfg pyproject.toml Makefile
 	[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	printf '%s\n%s\n' $(PETSC_PY) $(SLEPC_PY) > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/hpcglass-petsc.pth
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
