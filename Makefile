@@ -16,7 +16,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-.PHONY: setup debs venv slurm test test-fast demo bench clean
+.PHONY: setup debs venv slurm test test-fast demo analyse-example bench clean
 
 setup: debs venv
 
@@ -54,6 +54,17 @@ test-fast: setup
 demo: setup
 	mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/demo.yaml --out runs/demo.h5 --overwrite
 	$(PY) -m analysis runs/demo.h5 --plots out/demo
+
+# The analyse kind on three demo samples exported as extxyz, LAMMPS data and H5MD.
+AX := runs/analyse_example
+analyse-example: setup
+	[ -f runs/demo.h5 ] || $(MAKE) --no-print-directory demo
+	mkdir -p $(AX)
+	$(VENV)/bin/hpcglass export runs/demo.h5 --ensemble ipl2d_N400 --sample 0 --format extxyz $(AX)/sample0.xyz
+	$(VENV)/bin/hpcglass export runs/demo.h5 --ensemble ipl2d_N400 --sample 1 --format lammps-data $(AX)/sample1.data
+	$(VENV)/bin/hpcglass export runs/demo.h5 --ensemble ipl2d_N400 --sample 2 --format h5md $(AX)/sample2.h5
+	mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/analyse_example.yaml --overwrite
+	$(PY) -m analysis runs/analyse_example.h5 --plots out/analyse_example
 
 bench: setup
 	$(PY) bench/lattice.py

@@ -181,6 +181,30 @@ def test_export_round_trip(glass_run, tmp_path, fmt):
     assert bad.returncode == 2 and "stores no configurations" in bad.stderr
 
 
+def test_analyse_of_exported_samples_reproduces_the_glass_task(glass_run, tmp_path):
+    """Three glass samples exported in the three formats and analysed: FIRE has nothing to do and the
+    harmonic stage gives the glass task's numbers bit for bit (same function, same configuration)."""
+    files = []
+    for k, fmt in enumerate(configio.FORMATS):
+        files.append(str(tmp_path / f"s{k}.{fmt}"))
+        r = subprocess.run([sys.executable, "-m", "hpcglass", "export", str(glass_run), "--ensemble", "ipl2d",
+                            "--sample", str(k), "--format", fmt, files[-1]], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+    inp = {"run": {"seed": 1}, "ensembles": [{"name": "again", "kind": "analyse", "model": "ipl", "files": files,
+                                              "format": "", "modes": 3}]}
+    (tmp_path / "a.yaml").write_text(json.dumps(inp))
+    r = run_hpcglass(2, "run", str(tmp_path / "a.yaml"), "--out", str(tmp_path / "a.h5"), timeout=400)
+    assert r.returncode == 0, r.stderr[-3000:]
+    with h5py.File(glass_run, "r") as h5g, h5py.File(tmp_path / "a.h5", "r") as h5a:
+        g, a = h5g["ensembles/ipl2d"], h5a["ensembles/again"]
+        assert list(a["fire_steps"][()]) == [0, 0, 0]
+        for f in ("energy", "energy_input", "G", "born", "nonaffine", "B", "lambda_low", "participation_low",
+                  "eigenvalues", "unstable", "n_rattlers", "kappa", "f", "pair_i", "pair_j", "kappa_offsets",
+                  "position", "box"):
+            assert np.array_equal(a[f][()], g["energy" if f == "energy_input" else f][()]), f
+    assert check_h5md(tmp_path / "a.h5") == {"again": (3, 64, 2)}
+
+
 # ----------------------------------------------------------------------------- LAMMPS-made glasses
 LMP_HEAD = """units lj
 atom_style atomic
