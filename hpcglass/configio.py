@@ -11,8 +11,8 @@ Readers raise :class:`ConfigurationError` with one line naming the file and the 
 against the cutoff, finite positions).
 
     write_extxyz / read_extxyz     3D (and 2D, z = 0, pbc "T T F", key dimension=2); ASE reads them
-    write_lammps_data / read_lammps_data   atom_style atomic (type = species + 1) or sphere (POLY
-                                   diameters 2 lambda_i ... see below); d = 2 written as z = 0 in
+    write_lammps_data / read_lammps_data   atom_style atomic (type = species + 1) or sphere (POLY:
+                                   the diameter column holds lambda_i); d = 2 written as z = 0 in
                                    [-0.5, 0.5) and a title containing "d=2"
     write_h5md / read_h5md         /particles/all/{position,species,diameter,box} with one frame
 """
