@@ -8,14 +8,15 @@ PETSC_PY  := /usr/lib/petscdir/petsc3.18/x86_64-linux-gnu-real/lib/python3/dist-
 SLEPC_PY  := /usr/lib/slepcdir/slepc3.18/x86_64-linux-gnu-real/lib/python3/dist-packages
 DEB_PKGS  := python3-petsc4py python3-slepc4py python3-mpi4py python3-h5py-mpi python3-numpy \
              python3-scipy python3-numba python3-matplotlib python3-yaml python3-pytest \
-             python3-venv python3-setuptools python3-wheel openmpi-bin
+             python3-venv python3-setuptools python3-wheel openmpi-bin \
+             lammps python3-lammps python3-ase
 SLURM_PKGS := slurmctld slurmd slurm-client munge
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenMPI refuses to run as root without these; harmless otherwise.
 export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-.PHONY: setup debs venv slurm test test-fast demo bench clean
+.PHONY: setup debs venv slurm test test-fast demo analyse-example bench clean
 
 setup: debs venv
 
@@ -35,10 +36,12 @@ apt:
 
 venv: $(VENV)/.hpcglass-installed
 
-$(VENV)/.hpcglass-installed: setup.cfg pyproject.toml
+$(VENV)/.hpcglass-installed: setup.cfg pyproject.toml Makefile
 	[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	printf '%s\n%s\n' $(PETSC_PY) $(SLEPC_PY) > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/hpcglass-petsc.pth
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	# test-only H5MD reference reader (pure Python); --no-deps so pip never touches numpy or h5py
+	$(PY) -c 'import pyh5md' 2>/dev/null || $(PY) -m pip install -q --no-deps pyh5md
 	$(PY) -m hpcglass.cli info
 	touch $@
 
@@ -51,6 +54,17 @@ test-fast: setup
 demo: setup
 	mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/demo.yaml --out runs/demo.h5 --overwrite
 	$(PY) -m analysis runs/demo.h5 --plots out/demo
+
+# The analyse kind on three demo samples exported as extxyz, LAMMPS data and H5MD.
+AX := runs/analyse_example
+analyse-example: setup
+	[ -f runs/demo.h5 ] || $(MAKE) --no-print-directory demo
+	mkdir -p $(AX)
+	$(VENV)/bin/hpcglass export runs/demo.h5 --ensemble ipl2d_N400 --sample 0 --format extxyz $(AX)/sample0.xyz
+	$(VENV)/bin/hpcglass export runs/demo.h5 --ensemble ipl2d_N400 --sample 1 --format lammps-data $(AX)/sample1.data
+	$(VENV)/bin/hpcglass export runs/demo.h5 --ensemble ipl2d_N400 --sample 2 --format h5md $(AX)/sample2.h5
+	mpirun -n $(NP) --oversubscribe $(VENV)/bin/hpcglass run inputs/analyse_example.yaml --overwrite
+	$(PY) -m analysis runs/analyse_example.h5 --plots out/analyse_example
 
 bench: setup
 	$(PY) bench/lattice.py

@@ -44,69 +44,27 @@ import sys
 import tempfile
 import time
 
-import numba
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from hpcglass.configio import Configuration, lammps_pair_lines, write_lammps_data, write_lammps_table  # noqa: E402
 from hpcglass.kernels.forces import VerletList, energy_forces  # noqa: E402
-from hpcglass.kernels.pair import pair_phi  # noqa: E402
 from hpcglass.models import make_model  # noqa: E402
 from hpcglass.sampling.md import maxwell_velocities, run_nvt  # noqa: E402
 from hpcglass.sampling.minimize import MinimizationError, fire  # noqa: E402
 
 SKIN = 0.3
-TYPE_PAIRS = (("AA", 0, 0), ("AB", 0, 1), ("BB", 1, 1))
-
-
-@numba.njit(cache=True)
-def _tabulate(r, lam, eps, base, xc, coeffs):
-    e = np.empty_like(r)
-    f = np.empty_like(r)
-    for k in range(r.shape[0]):
-        e[k], d1, _ = pair_phi(r[k], lam, eps, base, xc, coeffs)
-        f[k] = -d1
-    return e, f
-
-
-def write_table(path: str, model, n: int, r_inner: float = 0.3) -> None:
-    """One section per type pair on the RSQ grid that LAMMPS re-interpolates onto."""
-    with open(path, "w") as fh:
-        for name, a, b in TYPE_PAIRS:
-            lam, eps = float(model.lam[a, b]), float(model.eps[a, b])
-            lo, rc = r_inner * lam, model.xc * lam
-            r = np.sqrt(np.linspace(lo * lo, rc * rc, n))
-            e, f = _tabulate(r, lam, eps, model.base, model.xc, model.coeffs)
-            fh.write(f"\n{name}\nN {n} RSQ {lo!r} {rc!r}\n\n")
-            np.savetxt(fh, np.column_stack([np.arange(1, n + 1), r, e, f]), fmt=["%d", "%.17g", "%.17g", "%.17g"])
 
 
 def write_data(path: str, model, x: np.ndarray, v: np.ndarray) -> None:
-    L, N = model.L, model.N
-    ids = np.arange(1, N + 1)
-    with open(path, "w") as fh:
-        fh.write(f"KABLJ N={N} from hpcglass\n\n{N} atoms\n2 atom types\n\n")
-        for ax in "xyz":
-            fh.write(f"0 {L!r} {ax}lo {ax}hi\n")
-        fh.write("\nMasses\n\n1 1.0\n2 1.0\n\nAtoms # atomic\n\n")
-        np.savetxt(fh, np.column_stack([ids, model.species + 1, x]), fmt=["%d", "%d", "%.17g", "%.17g", "%.17g"])
-        fh.write("\nVelocities\n\n")
-        np.savetxt(fh, np.column_stack([ids, v]), fmt=["%d", "%.17g", "%.17g", "%.17g"])
+    """The shared configuration, with velocities (hpcglass.configio's LAMMPS data writer)."""
+    conf = Configuration(x=x, L=model.L, species=model.species)
+    write_lammps_data(path, conf, model.name, v=v, title=f"KABLJ N={model.N} from hpcglass")
 
 
-def pair_lines(model, style: str, n: int, table_style: str = "linear") -> str:
-    """LAMMPS pair_style/pair_coeff lines: the tabulated smoothed potential or plain shifted lj/cut."""
-    if style == "table":
-        lines = [f"pair_style table {table_style} {n}"]
-        for name, a, b in TYPE_PAIRS:
-            lines.append(f"pair_coeff {a + 1} {b + 1} table.txt {name} {model.xc * model.lam[a, b]!r}")
-    else:
-        lines = [f"pair_style lj/cut {model.xc}"]
-        for name, a, b in TYPE_PAIRS:
-            lines.append(f"pair_coeff {a + 1} {b + 1} {model.eps[a, b]!r} {model.lam[a, b]!r} "
-                         f"{model.xc * model.lam[a, b]!r}")
-        lines.append("pair_modify shift yes")
-    return "\n".join(lines)
+write_table = write_lammps_table
+pair_lines = lammps_pair_lines
 
 
 HEAD = """units lj

@@ -1,8 +1,9 @@
-"""Command line: `hpcglass run|validate|info`.
+"""Command line: `hpcglass run|validate|info|export`.
 
     hpcglass run INPUT.yaml [--out PATH] [--resume | --overwrite] [-- PETSC_OPTIONS...]
     hpcglass validate INPUT.yaml [...]
     hpcglass info
+    hpcglass export RUN.h5 --ensemble E --sample K --format extxyz|lammps-data|h5md OUT
 
 Under mpirun every rank runs this same entry point.  Rank 0 reads the input and broadcasts the
 text; every rank validates it and reaches the same verdict, so a bad input exits on all ranks
@@ -47,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check input files and print their task counts")
     val.add_argument("inputs", nargs="+")
     sub.add_parser("info", help="versions of the stack and the MPI size")
+    exp = sub.add_parser("export", help="write one stored configuration as extxyz, LAMMPS data or H5MD")
+    exp.add_argument("run_file", metavar="RUN.h5")
+    exp.add_argument("--ensemble", required=True, help="ensemble name (glass or analyse)")
+    exp.add_argument("--sample", type=int, required=True, help="0-based sample position in the ensemble")
+    exp.add_argument("--format", required=True, choices=["extxyz", "lammps-data", "h5md"])
+    exp.add_argument("out", metavar="OUT")
     return p
 
 
@@ -65,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return _validate(args.inputs)
     if args.command == "info":
         return _info()
+    if args.command == "export":
+        return _export(args)
     return _run(args, petsc_args)
 
 
@@ -86,6 +95,23 @@ def _validate(paths: list[str]) -> int:
             print(f"error: {exc}", file=sys.stderr)
             status = EXIT_BAD_INPUT
     return status
+
+
+def _export(args) -> int:
+    """hpcglass export: serial, no MPI; a bad request exits 2 with one line."""
+    from .configio import ConfigurationError, from_run_file, write_configuration
+
+    try:
+        conf, model = from_run_file(args.run_file, args.ensemble, args.sample)
+        write_configuration(args.out, conf, model, args.format)
+    except OSError as exc:
+        print(f"error: {args.run_file}: cannot read: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {args.out}: {args.format}, {model} d={conf.d} N={conf.N} L={conf.L!r}")
+    return 0
 
 
 def _info() -> int:

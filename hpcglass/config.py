@@ -111,7 +111,50 @@ class GlassEnsemble:
                                                         "eigenvectors kept of the lowest modes (Fig. 1a)"))
 
 
-ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEnsemble}
+def _like_glass(name: str):
+    """A harmonic-stage key with the glass ensemble's default, check and doc."""
+    f = GlassEnsemble.__dataclass_fields__[name]
+    return field(default=f.default, metadata=f.metadata)
+
+
+def _files_ok(v) -> bool:
+    return len(v) >= 1 and all(isinstance(f, str) and f for f in v)
+
+
+@dataclass(frozen=True)
+class AnalyseEnsemble:
+    """Configurations read from files (extxyz, lammps-data, h5md), one task per file: exact FIRE
+    re-minimisation with the named model, then the glass task's harmonic stage.
+
+    ``files`` relative to the input file's folder; the dimension comes from the files.  All files
+    of an ensemble must hold N particles in the same dimension (N = 0: the first file's count, d = 0:
+    the first file's dimension; set them when the first file may be bad).  The harmonic fields mean
+    what they mean for ``glass``.
+    """
+
+    name: str
+    kind: str
+    model: str = field(metadata=_spec("one of ipl, poly, kablj", lambda v: v in MODEL_DIMENSIONS, "glass former"))
+    files: tuple = field(metadata=_spec("a non-empty list of file paths", _files_ok,
+                                        "configuration files, one task each"))
+    format: str = field(default="", metadata=_spec("one of extxyz, lammps-data, h5md, or empty",
+                                                   lambda v: v in ("", "extxyz", "lammps-data", "h5md"),
+                                                   "file format; empty: from each file name"))
+    N: int = field(default=0, metadata=_spec("an integer >= 0", lambda v: v >= 0,
+                                             "particles per file; 0 = the first file's count"))
+    d: int = field(default=0, metadata=_spec("an integer >= 0", lambda v: v >= 0,
+                                             "dimension; 0 = the first file's"))
+    ftol: float = _like_glass("ftol")
+    pairs: str = _like_glass("pairs")
+    n_pairs: int = _like_glass("n_pairs")
+    f_max: float = _like_glass("f_max")
+    modes: int = _like_glass("modes")
+    shear_modulus: bool = _like_glass("shear_modulus")
+    fields: int = _like_glass("fields")
+    mode_vectors: int = _like_glass("mode_vectors")
+
+
+ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEnsemble, "analyse": AnalyseEnsemble}
 
 
 def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
@@ -223,15 +266,45 @@ def _ensemble(path: str, i: int, raw: Any):
                 raise ConfigError(f"{path}: {key}: missing required key ({meta['expected']}: {meta['doc']})")
             values[fname] = f.default
             continue
-        typ = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str, "bool": bool}[f.type]
-        value = _coerce(path, key, raw[fname], typ, meta["expected"])
+        typ = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str, "bool": bool,
+                                                        "tuple": tuple}[f.type]
+        if typ is tuple:
+            value = raw[fname]
+            if not isinstance(value, list) or not _files_ok(value):
+                raise _fail(path, key, value, meta["expected"])
+            value = tuple(_relative_to(path, v) for v in value)
+        else:
+            value = _coerce(path, key, raw[fname], typ, meta["expected"])
         if meta["check"] is not None and not meta["check"](value):
             raise _fail(path, key, value, meta["expected"])
         values[fname] = value
     ens = cls(**values)
     if isinstance(ens, GlassEnsemble):
         _check_glass(path, where, ens)
+    if isinstance(ens, AnalyseEnsemble):
+        _check_analyse(path, where, ens)
     return ens
+
+
+def _relative_to(path: str, file: str) -> str:
+    """A configuration file named in an input: relative paths are relative to the input's folder."""
+    import os
+
+    if os.path.isabs(file) or path.startswith("<"):
+        return file
+    return os.path.normpath(os.path.join(os.path.dirname(path), file))
+
+
+def _check_analyse(path: str, where: str, ens: "AnalyseEnsemble") -> None:
+    if ens.d:
+        dims = MODEL_DIMENSIONS[ens.model]
+        if ens.d not in dims:
+            raise _fail(path, f"{where}.d", ens.d, f"one of {', '.join(map(str, dims))} for model {ens.model}")
+    if ens.mode_vectors > ens.modes:
+        raise _fail(path, f"{where}.mode_vectors", ens.mode_vectors, f"at most modes = {ens.modes}")
+    if ens.model == "kablj" and ens.pairs == "threshold":
+        raise _fail(path, f"{where}.pairs", ens.pairs,
+                    "all or random for kablj (attractive pairs have f < 0; the paper applies no threshold)")
 
 
 def parse_config(text: str, path: str = "<input>", output: str | None = None) -> RunConfig:

@@ -86,7 +86,8 @@ def execute(task, run: Callable, sink: Callable) -> bool:
         fields, status = {}, "failed"
         reason = f"{type(exc).__name__}: {exc}"
         print(f"[hpcglass] task {task.index} failed: {reason}", file=sys.stderr, flush=True)
-        traceback.print_exc(file=sys.stderr)
+        if not getattr(exc, "user_error", False):  # a bad input file: its one line says it all
+            traceback.print_exc(file=sys.stderr)
     sink(task.index, status, time.perf_counter() - t0, reason, fields)
     return status == "done"
 

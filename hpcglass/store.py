@@ -222,27 +222,48 @@ def _fill(dtype: str):
     return np.nan if dt.kind in "fc" else 0
 
 
-def _link_h5md(h5, name: str, d: int, fields: tuple, plan: dict) -> None:
-    """H5MD view of an ensemble's configurations: /particles/<name>/{position,species,diameter}/value
-    and box are soft links to the ensemble's datasets; the 'time' axis runs over samples, with
-    step = task index (docs/output.md)."""
+def _link_h5md(h5, name: str, nt: int, fields: tuple, plan: dict):
+    """H5MD 1.1 view of an ensemble's configurations: one particles group per ensemble,
+    /particles/<name>, whose time axis runs over the ensemble's samples (step = task index).
+
+    position/species/diameter are time-dependent elements whose ``value`` is a soft link to the
+    ensemble's (n_t, N, ...) dataset and ``step`` a soft link to ``task_index``; the box has the
+    attributes ``dimension`` and ``boundary`` (all periodic) and a time-dependent ``edges``
+    element with ``value`` (n_t, d), a real dataset (H5MD wants the d edge lengths, the run file
+    stores one side L).  Returns that edges dataset (its rows are written like any field), or
+    None when the ensemble has no positions (docs/output.md)."""
     import h5py
 
+    if "position" not in plan:
+        return None
+    d = int(plan["position"].trailing[-1])
     if "h5md" not in h5:
+        from . import __version__
+
         meta = h5.create_group("h5md")
         meta.attrs["version"] = np.array([1, 1], dtype="i4")
-        meta.create_group("creator").attrs["name"] = "hpcglass"
+        meta.create_group("author").attrs["name"] = _author()
+        creator = meta.create_group("creator")
+        creator.attrs["name"] = "hpcglass"
+        creator.attrs["version"] = str(__version__)
     g = h5.require_group("particles").create_group(name)
     box = g.create_group("box")
     box.attrs["dimension"] = np.int32(d)
     box.attrs["boundary"] = np.array([b"periodic"] * d, dtype="S8")
-    box["edges"] = h5py.SoftLink(f"/ensembles/{name}/box")
+    edges = box.create_group("edges")
+    edges["step"] = h5py.SoftLink(f"/ensembles/{name}/task_index")
+    value = edges.create_dataset("value", (nt, d), "f8", fillvalue=np.nan)
     for field in fields:
         if field in plan:
             elem = g.create_group(field)
             elem["value"] = h5py.SoftLink(f"/ensembles/{name}/{field}")
             elem["step"] = h5py.SoftLink(f"/ensembles/{name}/task_index")
-            elem["time"] = h5py.SoftLink(f"/ensembles/{name}/task_index")
+    return value
+
+
+def mine_done(recs: list, rank: int, size: int) -> list:
+    """(position in the ensemble, record) of the finished tasks whose rows this rank writes."""
+    return [(pos, r) for pos, r in enumerate(recs) if pos % size == rank and r.status == STATUS_DONE]
 
 
 def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: dict, provenance: dict,
@@ -305,7 +326,7 @@ def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: di
                 g_status[:] = np.array([r.status.encode() for r in recs], dtype="S8")
             plan = _plan_fields([r for r in recs if r.status == STATUS_DONE], layout.ragged)
             for fname, fp in sorted(plan.items()):
-                mine = [(pos, r) for pos, r in enumerate(recs) if pos % size == rank and r.status == STATUS_DONE]
+                mine = mine_done(recs, rank, size)
                 if fp.ragged:
                     lengths = np.array([r.specs[fname][1][0] if fname in r.specs else 0 for r in recs], dtype=np.int64)
                     offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -318,7 +339,9 @@ def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: di
                     dset = g.create_dataset(fname, (nt,) + fp.trailing, fp.dtype, fillvalue=_fill(fp.dtype))
                     writes += [(dset, pos, r, fname) for pos, r in mine]
             if layout.h5md and plan:
-                _link_h5md(h5, name, etasks[0].ensemble.d, layout.h5md, plan)
+                edges = _link_h5md(h5, name, nt, layout.h5md, plan)
+                if edges is not None and "box" in plan:
+                    writes += [(edges, pos, r, "box") for pos, r in mine_done(recs, rank, size)]
         # Independent writes of this rank's rows, record by record so that memory stays bounded.
         writes.sort(key=lambda w: w[2].index)
         loaded: dict[int, dict] = {}
@@ -328,8 +351,20 @@ def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: di
                 loaded[rec.index] = rec.load()
             arr = loaded[rec.index][fname]
             if arr.size:
+                if dset.name.endswith("/box/edges/value"):
+                    arr = np.full(dset.shape[1], float(arr))  # the hypercube's d edges
                 dset[sel] = arr
     comm.Barrier()
     if rank == 0:
         os.replace(tmp, output)
     comm.Barrier()
+
+
+def _author() -> str:
+    """/h5md/author name: the user who ran the job (H5MD requires one)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry, no USER: H5MD still needs a name
+        return "unknown"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import GlassEnsemble, LatticeEnsemble, RunConfig
+from .config import AnalyseEnsemble, GlassEnsemble, LatticeEnsemble, RunConfig
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Task:
     index    : global task index (0-based, input order)
     ensemble : the validated ensemble object the task belongs to
     part     : position of the task inside its ensemble
-    size     : amount of work (lattice: realizations in this batch; glass: 1 sample)
+    size     : amount of work (lattice: realizations in this batch; glass, analyse: 1 sample)
     """
 
     index: int
@@ -55,6 +55,8 @@ def expand(config: RunConfig) -> list[Task]:
             sizes = _split(ens.realizations, ens.batch)
         elif isinstance(ens, GlassEnsemble):
             sizes = [1] * ens.samples
+        elif isinstance(ens, AnalyseEnsemble):
+            sizes = [1] * len(ens.files)  # one task per file, in list order
         else:  # pragma: no cover - config only admits known kinds
             raise TypeError(f"no task expansion for kind {ens.kind!r}")
         for part, size in enumerate(sizes):

@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from .config import MODEL_DIMENSIONS
 from .tasks import Task
 
 
@@ -132,6 +133,62 @@ def run_glass(task: Task, root_seed: int) -> dict:
     return out
 
 
+def _reference_shape(ens) -> tuple[int, int]:
+    """(N, d) every file of an analyse ensemble must have: the ensemble's N and d, where 0 means
+    the first file's (the same on every rank: the run file stacks per-sample arrays)."""
+    from .configio import ConfigurationError, read_configuration
+
+    N, d = ens.N, ens.d
+    if not (N and d):
+        try:
+            first = read_configuration(ens.files[0], ens.model, ens.format, ens.d)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{exc} (the first file sets N and d of the ensemble: "
+                                     "set N and d in the input)") from None
+        N, d = N or first.N, d or first.d
+    return N, d
+
+
+def run_analyse(task: Task, root_seed: int) -> dict:
+    """One configuration file: read it, check it against the model, re-minimise it exactly with
+    FIRE (to ``ftol``), then the glass task's harmonic stage.  The fields are those of a glass
+    sample without the sampling ones, plus ``energy_input`` (U/N of the file's configuration before
+    the polish) and ``polish_displacement`` (largest displacement of a particle by the polish)."""
+    from .configio import ConfigurationError, check_configuration, model_for, read_configuration, wrap_box
+    from .kernels.forces import VerletList, energy_forces, pair_terms
+    from .sampling.minimize import fire
+
+    ens = task.ensemble
+    path = ens.files[task.part]
+    N, d = _reference_shape(ens)
+    conf = read_configuration(path, ens.model, ens.format, d)
+    if conf.N != N:
+        raise ConfigurationError(f"{path}: wrong atom count: {conf.N} atoms, the ensemble has N = {N}")
+    if conf.d != d:
+        raise ConfigurationError(f"{path}: dimension {conf.d}, the ensemble has d = {d}")
+    if d not in MODEL_DIMENSIONS[ens.model]:
+        raise ConfigurationError(f"{path}: model {ens.model} is not defined in d = {d}")
+    model = model_for(conf, ens.model)
+    check_configuration(path, conf, model, N, d)
+    rng = task.rng(root_seed)
+    x0 = wrap_box(conf.x, model.L)
+    U0 = energy_forces(x0, model)[0]
+    quench = fire(x0, model.L, VerletList(model).force, ftol=ens.ftol)
+    U, F, p = energy_forces(quench.x, model)
+    dx = quench.x - x0
+    dx -= model.L * np.round(dx / model.L)
+    pairs = pair_terms(quench.x, model)
+    out = {
+        "energy": np.float64(U / N), "energy_input": np.float64(U0 / N), "pressure": np.float64(p),
+        "max_force": np.float64(np.abs(F).max()), "fire_steps": np.int64(quench.steps),
+        "polish_displacement": np.float64(np.sqrt((dx * dx).sum(axis=1)).max()),
+        "n_pairs_interacting": np.int64(len(pairs)),
+        "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(model.L),
+    }
+    out.update(harmonic_stage(pairs, N, model.volume, ens, rng))
+    return out
+
+
 # Lowest non-zero Hessian eigenvalues every glass task stores, whatever ``modes`` asks.
 N_LOW_MODES = 3
 # An eigenvalue at or below this fraction of the mean diagonal Hessian entry counts as
@@ -204,6 +261,12 @@ KINDS: dict[str, KindLayout] = {
     ),
     "glass": KindLayout(
         run=run_glass,
+        ragged=frozenset({"kappa", "f", "pair_i", "pair_j"}),
+        constants=lambda ens: {},
+        h5md=("position", "species", "diameter"),
+    ),
+    "analyse": KindLayout(
+        run=run_analyse,
         ragged=frozenset({"kappa", "f", "pair_i", "pair_j"}),
         constants=lambda ens: {},
         h5md=("position", "species", "diameter"),

@@ -49,7 +49,7 @@ def test_output_override():
         ("realizations: 25", "realizations: -5", "ensembles[0].realizations = -5", ">= 1"),
         ("batch: 10", "batch: true", "ensembles[0].batch = True", "integer"),
         ("batch: 10", "batch: 10, colour: red", "ensembles[0].colour", "unknown key"),
-        ("kind: lattice", "kind: crystal", "ensembles[0].kind = 'crystal'", "one of glass, lattice"),
+        ("kind: lattice", "kind: crystal", "ensembles[0].kind = 'crystal'", "one of analyse, glass, lattice"),
         ("seed: 7", "seed: -1", "run.seed = -1", "integer >= 0"),
         ("seed: 7", "seed: '7'", "run.seed = '7'", "integer"),
         ("{seed: 7}", "{seed: 7, verbose: 1}", "run.verbose", "unknown key"),
@@ -150,3 +150,43 @@ ensembles:
 """
     with pytest.raises(ConfigError, match=r"ensembles\[0\].mode_vectors = 3: expected at most modes = 2"):
         parse_config(bad, "x.yaml")
+
+
+def test_analyse_kind_files_relative_to_input_and_one_task_per_file():
+    from hpcglass.config import AnalyseEnsemble, ensemble_params, parse_config
+    from hpcglass.tasks import expand
+
+    text = """
+run: {seed: 1}
+ensembles:
+  - {name: a, kind: analyse, model: ipl, files: [x.xyz, sub/y.data, /abs/z.h5], modes: 3, f_max: 1e-2}
+"""
+    cfg = parse_config(text, "in/a.yaml")
+    (ens,) = cfg.ensembles
+    assert isinstance(ens, AnalyseEnsemble)
+    assert ens.files == ("in/x.xyz", "in/sub/y.data", "/abs/z.h5")
+    assert (ens.N, ens.d, ens.format, ens.ftol, ens.pairs, ens.f_max) == (0, 0, "", 1e-10, "threshold", 1e-2)
+    tasks = expand(cfg)
+    assert [(t.kind, t.part) for t in tasks] == [("analyse", 0), ("analyse", 1), ("analyse", 2)]
+    assert ensemble_params(ens)["files"] == ("in/x.xyz", "in/sub/y.data", "/abs/z.h5")
+
+
+@pytest.mark.parametrize("entry,key,expected", [
+    ("files: []", "files", "a non-empty list of file paths"),
+    ("files: a.xyz", "files", "a non-empty list of file paths"),
+    ("files: [a.xyz, 3]", "files", "a non-empty list of file paths"),
+    ("files: [a.xyz], format: pdb", "format", "one of extxyz, lammps-data, h5md"),
+    ("files: [a.xyz], d: 4, model: poly", "d", "one of 2, 3 for model poly"),
+    ("files: [a.xyz], modes: 1, mode_vectors: 2", "mode_vectors", "at most modes = 1"),
+    ("files: [a.xyz], model: kablj", "pairs", "all or random for kablj"),
+    ("files: [a.xyz], samples: 3", "samples", "unknown key"),
+])
+def test_bad_analyse_values(entry, key, expected):
+    from hpcglass.config import ConfigError, parse_config
+
+    entry = entry if "model:" in entry else entry + ", model: ipl"
+    text = f"run: {{seed: 1}}\nensembles:\n  - {{name: a, kind: analyse, {entry}}}\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "in/a.yaml")
+    msg = str(err.value)
+    assert msg.startswith("in/a.yaml: ") and f"ensembles[0].{key}" in msg and expected in msg, msg
