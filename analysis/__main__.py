@@ -56,6 +56,9 @@ COLUMNS = ["file", "ensemble", "kind", "d", "n_values", "eta_lsq", "err_lsq", "k
            "A_lsq", "eta_mle", "err_mle", "n_tail", "A_mle", "eta_paper", "window_rule",
            "n_samples", "err_mle_boot", "err_lsq_boot", "A_mle_err_boot", "subset", "n_excluded", "n_dropped"]
 
+# Kinds whose tasks are glass samples (per-sample diagnostics, flags, glass tables).
+SAMPLE_KINDS = ("glass", "analyse")
+
 # The default window of every ensemble, glasses and lattice alike (docs/analysis.md, "Fit windows").
 DEFAULT_WINDOW = "peak:0.3"
 
@@ -96,7 +99,7 @@ def _sample_table(ens, groups, dropped, kmax: float) -> dict:
 def _row(ens, tag, est, n, dropped, paper, subset, n_excl):
     lsq, mle = est.lsq, est.mle
     nan = math.nan
-    d = ens.params.get("d")
+    d = ens.dim()
     return [os.path.basename(ens.path), ens.name, ens.kind, "" if d is None else d, n,
             lsq.eta if lsq else nan, lsq.err if lsq else nan, lsq.kmin if lsq else nan, mle.kmax,
             lsq.n if lsq else 0, lsq.A if lsq else nan, mle.eta, mle.err, mle.n, mle.A,
@@ -142,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'[kmin, kmax]':>19s} {'eta MLE':>15s} {'n_tail':>6s} {'samples':>7s} {'paper':>6s}")
     rows, lattice, glasses = [], [], []
     for ens in ensembles:
-        d = ens.params.get("d")
+        d = ens.dim()
         tag = ens.name if names.count(ens.name) == 1 else \
             f"{os.path.splitext(os.path.basename(ens.path))[0]}_{ens.name}"
         paper = PAPER_LATTICE_ETA.get(d) if ens.kind == "lattice" else None
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             est = None
         subsets = [("all", est, groups, 0, int(dropped.sum()))]
         table = None
-        if ens.kind == "glass":
+        if ens.kind in SAMPLE_KINDS:
             kmax = est.mle.kmax if est else window.bounds(Pool(groups, args.per_decade))[1]
             table = _sample_table(ens, groups, dropped, kmax)
             if not ens.has("lambda_low"):
@@ -197,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         if ens.kind == "lattice":
             lsq = dataclasses.replace(est.lsq, err=est.err_lsq_boot) if est and est.lsq else None
             lattice.append((d, f"d={d}" if names.count(ens.name) == 1 else tag, pdf, lsq, fit))
-        if ens.kind == "glass":
+        if ens.kind in SAMPLE_KINDS:
             glasses.append(GlassItem(tag, ens, pdf, fit, est, table, subsets))
     _write_csv(os.path.join(args.plots, "eta.csv"), COLUMNS, rows)
     if lattice:
@@ -241,7 +244,7 @@ def _scan_outputs(g: GlassItem, out: str, per_decade: int, n_boot: int) -> None:
     c = curves[0][1]
     _write_csv(os.path.join(out, f"cumulative_{g.tag}.csv"), ["kappa", "F_grid", "local_eta"],
                zip(c["grid"], c["F_grid"], c["local_eta"]))
-    d = g.ens.params.get("d")
+    d = g.ens.dim()
     slopes = [("paper's lattice", PAPER_LATTICE_ETA[d])] if d in PAPER_LATTICE_ETA else []
     _report(cumulative_figure(curves, g.tag, os.path.join(out, f"cumulative_{g.tag}"), slopes))
 

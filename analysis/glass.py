@@ -76,7 +76,7 @@ def summarize(ens: Ensemble, group: str = "", exclude: np.ndarray | None = None)
         halves = ens.array("eq_energy_halves")[keep]
         diff, err = mean_sem(halves[:, 1] - halves[:, 0])
         shift = diff / err if err and np.isfinite(err) and err > 0 else math.nan
-    return GlassSummary(group, ens.name, p.get("model", "?"), int(p.get("d", 0)), int(p.get("N", 0)),
+    return GlassSummary(group, ens.name, p.get("model", "?"), int(ens.dim() or 0), int(p.get("N", 0)),
                         float(p.get("T_p", math.nan)), p.get("protocol", "?"), p.get("pairs", "?"), int(keep.sum()), int(sum(k.size for k in kappa)), kg, kerr, *G, *e, shift,
                         "all" if exclude is None else "unflagged", n_excl)
 

@@ -83,6 +83,13 @@ class Ensemble:
                 a = a[g["status"][()] == b"done"]
         return a
 
+    def dim(self) -> int | None:
+        """The dimension: the ``d`` parameter, else the last axis of the stored positions (an
+        ``analyse`` ensemble takes d from its files), else None."""
+        if self.params.get("d"):
+            return int(self.params["d"])
+        return int(self.array("position").shape[-1]) if self.has("position") else None
+
     def histogram(self) -> tuple[np.ndarray, int, np.ndarray]:
         """Pre-binned kappa histogram summed over finished tasks (kind 'lattice').
 

@@ -18,6 +18,12 @@ PAPER_LATTICE_ETA = {2: 0.90, 3: 0.80, 4: 0.76}
 _COLOURS = {2: "tab:brown", 3: "goldenrod", 4: "tab:green"}
 
 
+def _err(e):
+    """Error bars for errorbar(): None where none is finite (matplotlib 3.6 fails on all-NaN)."""
+    e = np.asarray(e, dtype=np.float64)
+    return e if np.isfinite(e).any() else None
+
+
 def save(fig, stem: str) -> list[str]:
     """Write ``stem``.png (150 dpi) and ``stem``.pdf and close the figure; returns the two paths."""
     os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
@@ -121,9 +127,9 @@ def fig6_growth(curves, stem: str) -> list[str]:
     :func:`analysis.glass.relative_to_highest_T`."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.6))
     for label, kc, gc in curves:
-        a.errorbar(kc["T_p"], kc["ratio"], kc["err"], fmt="o-", ms=4, capsize=2, label=label)
+        a.errorbar(kc["T_p"], kc["ratio"], _err(kc["err"]), fmt="o-", ms=4, capsize=2, label=label)
         if gc is not None:
-            b.errorbar(gc["T_p"], gc["ratio"], gc["err"], fmt="s-", ms=4, capsize=2, label=label)
+            b.errorbar(gc["T_p"], gc["ratio"], _err(gc["err"]), fmt="s-", ms=4, capsize=2, label=label)
     a.set_ylabel(r"$\kappa_g/\kappa_\infty$")
     b.set_ylabel(r"$G/G_\infty$")
     for ax in (a, b):
@@ -136,11 +142,11 @@ def fig6_growth(curves, stem: str) -> list[str]:
 def fig8_finite_size(table: dict, stem: str, eta_ref: float | None = None) -> list[str]:
     """Fig. 8 companion: eta (MLE) and kappa_g against N, from :func:`analysis.glass.finite_size`."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(8.0, 3.4))
-    a.errorbar(table["N"], table["eta"], table["eta_err"], fmt="o-", capsize=2)
+    a.errorbar(table["N"], table["eta"], _err(table["eta_err"]), fmt="o-", capsize=2)
     if eta_ref is not None:
         a.axhline(eta_ref, ls=":", color="k", label=f"lattice model / paper {eta_ref:.2f}")
         a.legend(fontsize=7)
-    b.errorbar(table["N"], table["kappa_g"], table["kappa_g_err"], fmt="s-", capsize=2)
+    b.errorbar(table["N"], table["kappa_g"], _err(table["kappa_g_err"]), fmt="s-", capsize=2)
     for ax, lab in ((a, r"$\eta$ (MLE, sample-bootstrap error)"), (b, r"$\kappa_g$")):
         ax.set_xscale("log")
         ax.set_xticks(table["N"])
@@ -182,7 +188,7 @@ def eta_scan_figure(scan: dict, eta_default, label: str, stem: str) -> list[str]
     ax.plot(x, e - scan["err_naive"], "k--", lw=0.8, label="pairs as independent")
     ax.plot(x, e + scan["err_naive"], "k--", lw=0.8)
     if eta_default is not None:
-        ax.errorbar([eta_default.mle.kmax / scan["peak"]], [eta_default.mle.eta], [eta_default.err_mle_boot],
+        ax.errorbar([eta_default.mle.kmax / scan["peak"]], [eta_default.mle.eta], _err([eta_default.err_mle_boot]),
                     fmt="s", color="tab:red", capsize=3, label=f"default window {eta_default.mle.window}")
     ax.set_xscale("log")
     ax.set_xlabel(r"$k_{max}$ / peak of $p(\kappa)$" + f" (peak at {scan['peak']:.3g})")
