@@ -1,12 +1,16 @@
 """Command line: `hpcglass run|validate|info`.
 
-    hpcglass run INPUT.yaml [--out PATH] [--resume | --overwrite] [-- PETSC_OPTIONS...]
+    hpcglass run INPUT.yaml [--out PATH] [--resume [--retry-failed] | --overwrite] [-- PETSC_OPTIONS...]
     hpcglass validate INPUT.yaml [...]
     hpcglass info
 
 Under mpirun every rank runs this same entry point.  Rank 0 reads the input and broadcasts the
 text; every rank validates it and reaches the same verdict, so a bad input exits on all ranks
 with status 2 before any computation and without a collective left waiting.
+
+Exit status: 0 all tasks done; 1 fatal error (all ranks aborted); 2 bad input or unusable
+output location; 3 the run file is written but some tasks failed (their records stay in the
+parts folder: ``--resume --retry-failed`` redoes only those).
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 
-EXIT_BAD_INPUT = 2
 EXIT_FATAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_TASKS_FAILED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish an interrupted run: only unfinished tasks are done")
     mode.add_argument("--overwrite", action="store_true", help="discard an earlier run file and its parts")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="with --resume: also redo the tasks that failed (all other tasks are kept as they are)")
     val = sub.add_parser("validate", help="check input files and print their task counts")
     val.add_argument("inputs", nargs="+")
     sub.add_parser("info", help="versions of the stack and the MPI size")
@@ -60,7 +67,10 @@ def _split_petsc(argv: list[str]) -> tuple[list[str], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, petsc_args = _split_petsc(argv)
-    args = _parser().parse_args(ours)
+    parser = _parser()
+    args = parser.parse_args(ours)
+    if getattr(args, "retry_failed", False) and not args.resume:
+        parser.error("--retry-failed needs --resume")
     if args.command == "validate":
         return _validate(args.inputs)
     if args.command == "info":
@@ -181,8 +191,9 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
         if rank == 0:
             print(f"error: {prep}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
-    attempt, finished = prep
-    finished = set(finished)
+    attempt, earlier = prep
+    redo = store.STATUS_FAILED if args.retry_failed else None
+    finished = {i for i, status in earlier.items() if status != redo}
     pending = [t for t in tasks if t.index not in finished]
     # PetscInitialize is collective: every rank does it here, never one rank alone later.
     from .petsc_setup import init
@@ -237,11 +248,16 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
         print(f"[hpcglass] wrote {config.output}: {len(tasks) - len(failed)} tasks done, {len(failed)} failed", flush=True)
         for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
             print(f"[hpcglass]   {n} x {reason}", flush=True)
-        import shutil
+        if failed:
+            print(f"[hpcglass] {parts} kept: `hpcglass run {config.path} --out {config.output} --resume "
+                  "--retry-failed` redoes the failed tasks only", flush=True)
+        else:
+            import shutil
 
-        shutil.rmtree(parts)
+            shutil.rmtree(parts)
+    n_failed = comm.bcast(sum(r.status != store.STATUS_DONE for r in records.values()), root=0)
     comm.Barrier()
-    return 0
+    return EXIT_TASKS_FAILED if n_failed else 0
 
 
 if __name__ == "__main__":

@@ -139,19 +139,25 @@ def parts_dir_for(output: str) -> str:
 
 
 def scan_parts(parts_dir: str) -> dict[int, TaskRecord]:
-    """Finished tasks found in all shards of all attempts (first record of a task wins)."""
+    """Finished tasks found in all shards of all attempts, one record per task: a done record
+    beats a failed one (a failed task redone by ``--retry-failed``); among done records the
+    first attempt's wins, among failed ones the last attempt's (its reason is the newest)."""
     found: dict[int, TaskRecord] = {}
     for name in sorted(os.listdir(parts_dir)):
         if name.endswith(".rec"):
             for rec in read_shard(os.path.join(parts_dir, name)):
-                found.setdefault(rec.index, rec)
+                old = found.get(rec.index)
+                if old is None or (old.status != STATUS_DONE and
+                                   (rec.status == STATUS_DONE or rec.attempt >= old.attempt)):
+                    found[rec.index] = rec
     return found
 
 
-def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, overwrite: bool) -> tuple[int, list[int]]:
+def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, overwrite: bool
+            ) -> tuple[int, dict[int, str]]:
     """Set up (or reopen) the parts directory; rank 0 only.
 
-    Returns (attempt number, indices of the tasks already finished).  Raises StoreError when
+    Returns (attempt number, {index: status} of the tasks already finished).  Raises StoreError when
     the output exists and neither ``resume`` nor ``overwrite`` was asked, or when a resume
     finds the work of a different input.
     """
@@ -172,7 +178,7 @@ def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, o
         attempt = manifest["attempts"] + 1
         manifest["attempts"] = attempt
         _write_json(manifest_path, manifest)
-        return attempt, sorted(scan_parts(parts))
+        return attempt, {i: r.status for i, r in sorted(scan_parts(parts).items())}
     elif os.path.exists(output):
         if resume:
             raise StoreError(f"{output}: the run is already complete; nothing to resume")
@@ -186,7 +192,7 @@ def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, o
     with open(os.path.join(parts, "input.yaml"), "w") as fh:
         fh.write(text)
     _write_json(manifest_path, {"schema": SCHEMA_VERSION, "input_sha256": text_sha, "n_tasks": n_tasks, "attempts": 0})
-    return 0, []
+    return 0, {}
 
 
 def _write_json(path: str, obj) -> None:

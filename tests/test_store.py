@@ -37,7 +37,7 @@ def test_truncated_tail_is_ignored(tmp_path):
 
 def test_prepare_refuses_clobber_and_foreign_resume(tmp_path):
     out = str(tmp_path / "r.h5")
-    assert store.prepare(out, "a", "sha-a", 3, resume=False, overwrite=False) == (0, [])
+    assert store.prepare(out, "a", "sha-a", 3, resume=False, overwrite=False) == (0, {})
     for kwargs, needle in [({"resume": False}, "unfinished run"), ({"resume": True}, None)]:
         if needle:
             try:
@@ -46,7 +46,7 @@ def test_prepare_refuses_clobber_and_foreign_resume(tmp_path):
                 assert needle in str(exc)
             else:
                 raise AssertionError("prepare accepted an existing parts directory")
-    assert store.prepare(out, "a", "sha-a", 3, resume=True, overwrite=False) == (1, [])
+    assert store.prepare(out, "a", "sha-a", 3, resume=True, overwrite=False) == (1, {})
     try:
         store.prepare(out, "b", "sha-b", 3, resume=True, overwrite=False)
     except store.StoreError as exc:
