@@ -79,19 +79,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _validate(paths: list[str]) -> int:
-    from .config import ConfigError, parse_config
+    from .config import ConfigError, parse_config, read_input
     from .tasks import expand
 
     status = 0
     for path in paths:
         try:
-            with open(path) as fh:
-                cfg = parse_config(fh.read(), path)
+            cfg = parse_config(read_input(path), path)
             tasks = expand(cfg)
             print(f"{path}: ok: {len(cfg.ensembles)} ensembles, {len(tasks)} tasks, output {cfg.output}")
-        except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-            status = EXIT_BAD_INPUT
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = EXIT_BAD_INPUT
@@ -120,21 +116,26 @@ def _run(args, petsc_args: list[str]) -> int:
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
     # Phase 1: input.  Errors are user errors: every rank exits 2, rank 0 prints the message.
+    # Whatever rank 0 meets before the broadcast travels in it: no rank may wait for ever.
+    from .config import ConfigError, check_petsc_argv, parse_config, read_input
+
     text = err = None
     if rank == 0:
         try:
-            with open(args.input) as fh:
-                text = fh.read()
-        except OSError as exc:
-            err = f"{args.input}: cannot read: {exc.strerror}"
+            text = read_input(args.input)
+        except ConfigError as exc:
+            err = str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported on every rank, never left unshared
+            err = f"{args.input}: cannot read: {type(exc).__name__}: {exc}"
     text, err = comm.bcast((text, err), root=0)
     if err is None:
-        from .config import ConfigError, parse_config
-
         try:
             config = parse_config(text, args.input, output=args.out)
             if args.ensemble is not None:
                 config = _one_ensemble(config, args.ensemble, args.out)
+            petsc_problem = check_petsc_argv(petsc_args)
+            if petsc_problem:
+                err = f"command line: {petsc_problem}"
         except ConfigError as exc:
             err = str(exc)
     if err is not None:
