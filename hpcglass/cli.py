@@ -37,7 +37,10 @@ EXIT_TASKS_FAILED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="hpcglass", description="Force-dipole responses in computer glasses (MPI batch).")
+    p.add_argument("--version", action="version", version=f"hpcglass {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run (or --resume) the tasks of an input file; PETSc options may follow '--'")
     run.add_argument("input", help="YAML input file (see docs/inputs.md)")
@@ -172,19 +175,16 @@ def _one_ensemble(config, which: str, out: str | None):
 
 def _run_config(comm, config, args, petsc_args: list[str]) -> int:
     from . import store
-    from .config import ensemble_params
-    from .driver import Progress, run_tasks
-    from .provenance import git_commit, library_versions
     from .tasks import expand
-    from .workflows import KINDS, run_task
 
-    rank, size = comm.Get_rank(), comm.Get_size()
+    rank = comm.Get_rank()
     tasks = [t for t in expand(config) if config.only in (None, t.ensemble.name)]
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    prep = None
+    prep = lock = None
     if rank == 0:
         try:
             prep = store.prepare(config.output, config.text, config.text_sha256, len(tasks), args.resume, args.overwrite)
+            lock, prep.lock = prep.lock, None  # the lock stays on rank 0 for the whole run
         except (store.StoreError, OSError) as exc:
             prep = str(exc)
     prep = comm.bcast(prep, root=0)
@@ -192,7 +192,23 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
         if rank == 0:
             print(f"error: {prep}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
-    attempt, earlier = prep
+    try:
+        return _run_prepared(comm, config, args, petsc_args, tasks, started, prep)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_prepared(comm, config, args, petsc_args: list[str], tasks, started: str, prep) -> int:
+    """The run after ``store.prepare``: compute the pending tasks, gather, report; collective."""
+    from . import store
+    from .config import ensemble_params
+    from .driver import Progress, run_tasks
+    from .provenance import git_commit, library_versions
+    from .workflows import KINDS, run_task
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    attempt, earlier = prep.attempt, prep.earlier
     redo = store.STATUS_FAILED if args.retry_failed else None
     finished = {i for i, status in earlier.items() if status != redo}
     pending = [t for t in tasks if t.index not in finished]
@@ -203,17 +219,17 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
     if rank == 0:
         scope = f"ensemble {config.only}" if config.only else f"{len(config.ensembles)} ensembles"
         print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {scope} on {size} ranks;"
-              f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}); output {config.output}",
+              f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}){prep.note}; output {config.output}",
               flush=True)
     parts = store.parts_dir_for(config.output)
-    writer = store.ShardWriter(parts, attempt, rank)
+    writer = store.ShardWriter(parts, attempt, rank, config.text_sha256)
     progress = Progress(total=len(tasks), already=len(finished), interval=config.progress_seconds) if rank == 0 else None
     try:
         run_tasks(comm, pending, lambda t: run_task(t, config.seed), writer.write, progress)
     finally:
         writer.close()
     comm.Barrier()
-    records = store.scan_parts(parts) if rank == 0 else None
+    records = store.scan_parts(parts, config.text_sha256) if rank == 0 else None
     records = comm.bcast(records, root=0)
     missing = [t.index for t in tasks if t.index not in records]
     if missing:

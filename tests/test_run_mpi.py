@@ -302,3 +302,39 @@ def test_run_template_passes_the_exit_code_on(tmp_path):
     (tmp_path / "f.h5.parts").mkdir()
     r = sbatch(bad, out)
     assert r.returncode == 3 and "RETRY_FAILED=1" in r.stdout, r.stdout + r.stderr
+
+
+def test_resume_redoes_damaged_and_foreign_records_and_respects_the_lock(tmp_path):
+    """A run with failed tasks keeps its parts.  One flipped byte in a done record's payload and a
+    shard copied from another input's run: --resume redoes those tasks, says so, and the data
+    equal a clean run's.  While a test process holds the run lock, --resume is refused."""
+    import fcntl
+
+    inp = _input(tmp_path)
+    out = tmp_path / "d.h5"
+    r = run_hpcglass(2, "run", str(inp), "--out", str(out), timeout=240, env=mpi_env(HPCGLASS_INJECT_FAILURE="6"))
+    assert r.returncode == 3, r.stderr
+    parts = str(out) + ".parts"
+    other = _input(tmp_path, name="other.yaml", L2=23)
+    r = run_hpcglass(2, "run", str(other), "--out", str(tmp_path / "o.h5"), timeout=240,
+                     env=mpi_env(HPCGLASS_INJECT_FAILURE="6"))
+    assert r.returncode == 3, r.stderr
+    rec = store.scan_parts(parts)[2]
+    data = bytearray(open(rec.path, "rb").read())
+    data[rec.payload_offset + 100] ^= 0xFF
+    open(rec.path, "wb").write(bytes(data))
+    foreign = os.path.join(str(tmp_path / "o.h5.parts"), "attempt-000.rank-00000.rec")
+    os.rename(foreign, os.path.join(parts, "attempt-000.rank-00009.rec"))
+    with open(os.path.join(parts, "lock"), "r+") as fh:
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fh.write("host testhost pid 4242\n")
+        fh.flush()
+        held = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", "--retry-failed", timeout=60)
+        assert held.returncode == 2 and "a live run holds it (host testhost pid 4242)" in held.stderr, held.stderr
+    r = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", "--retry-failed", timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert "ignored records (tasks redone): 1 with a damaged payload" in r.stdout and "of another input" in r.stdout
+    assert "5 already finished, 2 to do" in r.stdout, r.stdout
+    ref = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "ref.h5"), timeout=240)
+    assert ref.returncode == 0, ref.stderr
+    assert_same_results(out, tmp_path / "ref.h5")
