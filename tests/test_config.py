@@ -150,3 +150,17 @@ ensembles:
 """
     with pytest.raises(ConfigError, match=r"ensembles\[0\].mode_vectors = 3: expected at most modes = 2"):
         parse_config(bad, "x.yaml")
+
+
+def test_version_and_license(capsys):
+    import pathlib
+
+    import hpcglass
+    from hpcglass.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"hpcglass {hpcglass.__version__}"
+    root = pathlib.Path(__file__).resolve().parents[1]
+    assert "MIT License" in (root / "LICENSE").read_text()
+    assert "license = MIT" in (root / "setup.cfg").read_text()
