@@ -225,6 +225,10 @@ def _run_prepared(comm, config, args, petsc_args: list[str], tasks, started: str
     writer = store.ShardWriter(parts, attempt, rank, config.text_sha256)
     progress = Progress(total=len(tasks), already=len(finished), interval=config.progress_seconds) if rank == 0 else None
     try:
+        if pending:
+            from .warmup import warm_cache
+
+            warm_cache(comm, list({id(t.ensemble): t.ensemble for t in pending}.values()), run_task, config.seed)
         run_tasks(comm, pending, lambda t: run_task(t, config.seed), writer.write, progress)
     finally:
         writer.close()

@@ -338,3 +338,19 @@ def test_resume_redoes_damaged_and_foreign_records_and_respects_the_lock(tmp_pat
     ref = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "ref.h5"), timeout=240)
     assert ref.returncode == 0, ref.stderr
     assert_same_results(out, tmp_path / "ref.h5")
+
+
+def test_numba_cache_is_written_by_rank_0_only(tmp_path):
+    """On a cold numba cache rank 0 compiles (one miniature task per kind) while rank 1 waits;
+    rank 1 then loads the cache and writes none of it (without the warm-up it compiled too)."""
+    inp = tmp_path / "mixed.yaml"
+    inp.write_text(MIXED)
+    cmd = mpirun_cmd(2, "run", str(inp), "--out", str(tmp_path / "w.h5"))
+    cmd.insert(cmd.index("--oversubscribe"), "--tag-output")
+    env = mpi_env(NUMBA_CACHE_DIR=str(tmp_path / "numba"), NUMBA_DEBUG_CACHE="1")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert any(ln.startswith("[1,0]") and "[cache] data saved" in ln for ln in lines)
+    assert any(ln.startswith("[1,1]") and "[cache] data loaded" in ln for ln in lines), r.stdout[-3000:]
+    assert not [ln for ln in lines if ln.startswith("[1,1]") and "saved" in ln]
