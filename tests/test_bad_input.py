@@ -89,3 +89,14 @@ def test_run_refuses_petsc_command_line_options_that_name_files(tmp_path, argv, 
     r = run_hpcglass(2, "run", str(p), "--out", str(tmp_path / "b.h5"), "--", *argv, timeout=60)
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert not (tmp_path / "b.h5.parts").exists()
+
+
+@pytest.mark.mpi
+def test_run_refuses_a_manifest_that_is_not_json(tmp_path):
+    p = _write(tmp_path, OK)
+    parts = tmp_path / "b.h5.parts"
+    parts.mkdir()
+    (parts / "manifest.json").write_text("{not json")
+    r = run_hpcglass(2, "run", str(p), "--out", str(tmp_path / "b.h5"), "--resume", timeout=60)
+    assert r.returncode == 2 and "manifest.json: not a manifest of hpcglass" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
