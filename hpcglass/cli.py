@@ -1,6 +1,6 @@
 """Command line: `hpcglass run|validate|info|export`.
 
-    hpcglass run INPUT.yaml [--out PATH] [--resume | --overwrite] [-- PETSC_OPTIONS...]
+    hpcglass run INPUT.yaml [--out PATH] [--resume [--retry-failed] | --overwrite] [-- PETSC_OPTIONS...]
     hpcglass validate INPUT.yaml [...]
     hpcglass info
     hpcglass export RUN.h5 --ensemble E --sample K --format extxyz|lammps-data|h5md OUT
@@ -8,6 +8,10 @@
 Under mpirun every rank runs this same entry point.  Rank 0 reads the input and broadcasts the
 text; every rank validates it and reaches the same verdict, so a bad input exits on all ranks
 with status 2 before any computation and without a collective left waiting.
+
+Exit status: 0 all tasks done; 1 fatal error (all ranks aborted); 2 bad input or unusable
+output location; 3 the run file is written but some tasks failed (their records stay in the
+parts folder: ``--resume --retry-failed`` redoes only those).
 """
 
 from __future__ import annotations
@@ -28,12 +32,16 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 
-EXIT_BAD_INPUT = 2
 EXIT_FATAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_TASKS_FAILED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="hpcglass", description="Force-dipole responses in computer glasses (MPI batch).")
+    p.add_argument("--version", action="version", version=f"hpcglass {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run (or --resume) the tasks of an input file; PETSc options may follow '--'")
     run.add_argument("input", help="YAML input file (see docs/inputs.md)")
@@ -45,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish an interrupted run: only unfinished tasks are done")
     mode.add_argument("--overwrite", action="store_true", help="discard an earlier run file and its parts")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="with --resume: also redo the tasks that failed (all other tasks are kept as they are)")
     val = sub.add_parser("validate", help="check input files and print their task counts")
     val.add_argument("inputs", nargs="+")
     sub.add_parser("info", help="versions of the stack and the MPI size")
@@ -67,7 +77,10 @@ def _split_petsc(argv: list[str]) -> tuple[list[str], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, petsc_args = _split_petsc(argv)
-    args = _parser().parse_args(ours)
+    parser = _parser()
+    args = parser.parse_args(ours)
+    if getattr(args, "retry_failed", False) and not args.resume:
+        parser.error("--retry-failed needs --resume")
     if args.command == "validate":
         return _validate(args.inputs)
     if args.command == "info":
@@ -78,19 +91,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _validate(paths: list[str]) -> int:
-    from .config import ConfigError, parse_config
+    from .config import ConfigError, parse_config, read_input
     from .tasks import expand
 
     status = 0
     for path in paths:
         try:
-            with open(path) as fh:
-                cfg = parse_config(fh.read(), path)
+            cfg = parse_config(read_input(path), path)
             tasks = expand(cfg)
             print(f"{path}: ok: {len(cfg.ensembles)} ensembles, {len(tasks)} tasks, output {cfg.output}")
-        except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-            status = EXIT_BAD_INPUT
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = EXIT_BAD_INPUT
@@ -136,21 +145,26 @@ def _run(args, petsc_args: list[str]) -> int:
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
     # Phase 1: input.  Errors are user errors: every rank exits 2, rank 0 prints the message.
+    # Whatever rank 0 meets before the broadcast travels in it: no rank may wait for ever.
+    from .config import ConfigError, check_petsc_argv, parse_config, read_input
+
     text = err = None
     if rank == 0:
         try:
-            with open(args.input) as fh:
-                text = fh.read()
-        except OSError as exc:
-            err = f"{args.input}: cannot read: {exc.strerror}"
+            text = read_input(args.input)
+        except ConfigError as exc:
+            err = str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported on every rank, never left unshared
+            err = f"{args.input}: cannot read: {type(exc).__name__}: {exc}"
     text, err = comm.bcast((text, err), root=0)
     if err is None:
-        from .config import ConfigError, parse_config
-
         try:
             config = parse_config(text, args.input, output=args.out)
             if args.ensemble is not None:
                 config = _one_ensemble(config, args.ensemble, args.out)
+            petsc_problem = check_petsc_argv(petsc_args)
+            if petsc_problem:
+                err = f"command line: {petsc_problem}"
         except ConfigError as exc:
             err = str(exc)
     if err is not None:
@@ -187,19 +201,16 @@ def _one_ensemble(config, which: str, out: str | None):
 
 def _run_config(comm, config, args, petsc_args: list[str]) -> int:
     from . import store
-    from .config import ensemble_params
-    from .driver import Progress, run_tasks
-    from .provenance import git_commit, library_versions
     from .tasks import expand
-    from .workflows import KINDS, run_task
 
-    rank, size = comm.Get_rank(), comm.Get_size()
+    rank = comm.Get_rank()
     tasks = [t for t in expand(config) if config.only in (None, t.ensemble.name)]
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    prep = None
+    prep = lock = None
     if rank == 0:
         try:
             prep = store.prepare(config.output, config.text, config.text_sha256, len(tasks), args.resume, args.overwrite)
+            lock, prep.lock = prep.lock, None  # the lock stays on rank 0 for the whole run
         except (store.StoreError, OSError) as exc:
             prep = str(exc)
     prep = comm.bcast(prep, root=0)
@@ -207,8 +218,25 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
         if rank == 0:
             print(f"error: {prep}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
-    attempt, finished = prep
-    finished = set(finished)
+    try:
+        return _run_prepared(comm, config, args, petsc_args, tasks, started, prep)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_prepared(comm, config, args, petsc_args: list[str], tasks, started: str, prep) -> int:
+    """The run after ``store.prepare``: compute the pending tasks, gather, report; collective."""
+    from . import store
+    from .config import ensemble_params
+    from .driver import Progress, run_tasks
+    from .provenance import git_commit, library_versions
+    from .workflows import KINDS, run_task
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    attempt, earlier = prep.attempt, prep.earlier
+    redo = store.STATUS_FAILED if args.retry_failed else None
+    finished = {i for i, status in earlier.items() if status != redo}
     pending = [t for t in tasks if t.index not in finished]
     # PetscInitialize is collective: every rank does it here, never one rank alone later.
     from .petsc_setup import init
@@ -217,17 +245,21 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
     if rank == 0:
         scope = f"ensemble {config.only}" if config.only else f"{len(config.ensembles)} ensembles"
         print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {scope} on {size} ranks;"
-              f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}); output {config.output}",
+              f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}){prep.note}; output {config.output}",
               flush=True)
     parts = store.parts_dir_for(config.output)
-    writer = store.ShardWriter(parts, attempt, rank)
+    writer = store.ShardWriter(parts, attempt, rank, config.text_sha256)
     progress = Progress(total=len(tasks), already=len(finished), interval=config.progress_seconds) if rank == 0 else None
     try:
+        if pending:
+            from .warmup import warm_cache
+
+            warm_cache(comm, list({id(t.ensemble): t.ensemble for t in pending}.values()), run_task, config.seed)
         run_tasks(comm, pending, lambda t: run_task(t, config.seed), writer.write, progress)
     finally:
         writer.close()
     comm.Barrier()
-    records = store.scan_parts(parts) if rank == 0 else None
+    records = store.scan_parts(parts, config.text_sha256) if rank == 0 else None
     records = comm.bcast(records, root=0)
     missing = [t.index for t in tasks if t.index not in records]
     if missing:
@@ -263,11 +295,16 @@ def _run_config(comm, config, args, petsc_args: list[str]) -> int:
         print(f"[hpcglass] wrote {config.output}: {len(tasks) - len(failed)} tasks done, {len(failed)} failed", flush=True)
         for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
             print(f"[hpcglass]   {n} x {reason}", flush=True)
-        import shutil
+        if failed:
+            print(f"[hpcglass] {parts} kept: `hpcglass run {config.path} --out {config.output} --resume "
+                  "--retry-failed` redoes the failed tasks only", flush=True)
+        else:
+            import shutil
 
-        shutil.rmtree(parts)
+            shutil.rmtree(parts)
+    n_failed = comm.bcast(sum(r.status != store.STATUS_DONE for r in records.values()), root=0)
     comm.Barrier()
-    return 0
+    return EXIT_TASKS_FAILED if n_failed else 0
 
 
 if __name__ == "__main__":

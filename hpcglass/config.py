@@ -16,7 +16,13 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,62}")
+# Sizes beyond these are refused before any task list is built (docs/inputs.md).
+MAX_TASKS = 1_000_000          # tasks of one input, all ensembles together
+MAX_REALIZATIONS = 10**10      # kappa values of one lattice ensemble
+MAX_PARTICLES = 1_000_000      # N of one glass sample
+LATTICE_DIMENSIONS = (1, 2, 3, 4)
+_QUOTE_MAX = 60                # characters of a quoted value in a message
 
 
 class ConfigError(ValueError):
@@ -41,9 +47,10 @@ class LatticeEnsemble:
 
     name: str
     kind: str
-    d: int = field(metadata=_spec("an integer >= 1", lambda v: v >= 1, "lattice dimension"))
+    d: int = field(metadata=_spec("an integer >= 1 (at most 4)", lambda v: v in LATTICE_DIMENSIONS, "lattice dimension"))
     L: int = field(metadata=_spec("an odd integer >= 3", _odd_at_least_3, "lattice side (sites per axis)"))
-    realizations: int = field(metadata=_spec("an integer >= 1", lambda v: v >= 1, "number of kappa values"))
+    realizations: int = field(metadata=_spec("an integer >= 1 (at most 10^10)",
+                                             lambda v: 1 <= v <= MAX_REALIZATIONS, "number of kappa values"))
     batch: int = field(
         default=100_000, metadata=_spec("an integer >= 1", lambda v: v >= 1, "realizations per task")
     )
@@ -77,8 +84,10 @@ class GlassEnsemble:
     kind: str
     model: str = field(metadata=_spec("one of ipl, poly, kablj", lambda v: v in MODEL_DIMENSIONS, "glass former"))
     d: int = field(metadata=_spec("an integer", None, "dimension (ipl: 2, 3, 4; poly: 2, 3; kablj: 3)"))
-    N: int = field(metadata=_spec("an integer >= 2", lambda v: v >= 2, "particles per sample"))
-    samples: int = field(metadata=_spec("an integer >= 1", lambda v: v >= 1, "independent samples (tasks)"))
+    N: int = field(metadata=_spec(f"an integer >= 2 (at most {MAX_PARTICLES})", lambda v: 2 <= v <= MAX_PARTICLES,
+                                  "particles per sample"))
+    samples: int = field(metadata=_spec(f"an integer >= 1 (at most {MAX_TASKS})", lambda v: 1 <= v <= MAX_TASKS,
+                                        "independent samples (tasks)"))
     T_p: float = field(metadata=_spec("a number > 0", _positive, "parent temperature (epsilon/k_B)"))
     protocol: str = field(
         default="instantaneous",
@@ -165,6 +174,8 @@ def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
         raise _fail(path, f"{where}.N", ens.N, "an even number (IPL is a 50:50 mixture)")
     if ens.model == "kablj" and ens.N % 5:
         raise _fail(path, f"{where}.N", ens.N, "a multiple of 5 (KABLJ is an 80:20 mixture)")
+    if ens.modes > ens.d * (ens.N - 1):
+        raise _fail(path, f"{where}.modes", ens.modes, f"at most d (N - 1) = {ens.d * (ens.N - 1)} non-zero modes")
     if ens.mode_vectors > ens.modes:
         raise _fail(path, f"{where}.mode_vectors", ens.mode_vectors, f"at most modes = {ens.modes}")
     if ens.model == "kablj" and ens.pairs == "threshold":
@@ -196,8 +207,9 @@ class RunConfig:
 
 _RUN_FIELDS: dict[str, tuple[type, Any, dict]] = {
     "seed": (int, None, _spec("an integer >= 0", lambda v: 0 <= v < 2**63, "root seed of every random number")),
-    "name": (str, "", _spec("a string", None, "free-form run label")),
-    "output": (str, "", _spec("a file path", lambda v: len(v) > 0, "run file (default runs/<input stem>.h5)")),
+    "name": (str, "", _spec("a string without control characters", lambda v: v.isprintable(), "free-form run label")),
+    "output": (str, "", _spec("a file path without control characters", lambda v: len(v) > 0 and v.isprintable(),
+                              "run file (default runs/<input stem>.h5)")),
     "progress_seconds": (
         float,
         10.0,
@@ -207,8 +219,28 @@ _RUN_FIELDS: dict[str, tuple[type, Any, dict]] = {
 }
 
 
+def _quote(value: Any) -> str:
+    """repr of a value for a message, cut to _QUOTE_MAX characters (an alias bomb stays one line)."""
+    text = repr(value) if isinstance(value, (str, int, float, bool, type(None))) else _short_repr(value)
+    return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX - 3] + "..."
+
+
+def _short_repr(value: Any) -> str:
+    """repr of a container without walking all of it (YAML aliases can make it exponential)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother = 3, _QUOTE_MAX, _QUOTE_MAX
+    return r.repr(value)
+
+
 def _fail(path: str, key: str, value: Any, expected: str) -> ConfigError:
-    return ConfigError(f"{path}: {key} = {value!r}: expected {expected}")
+    return ConfigError(f"{path}: {_quote(key) if not isinstance(key, str) else _cut(key)} = {_quote(value)}: "
+                       f"expected {expected}")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX - 3] + "..."
 
 
 def _coerce(path: str, key: str, value: Any, typ: type, expected: str) -> Any:
@@ -232,10 +264,11 @@ def _coerce(path: str, key: str, value: Any, typ: type, expected: str) -> Any:
 
 
 def _check_keys(path: str, where: str, mapping: Mapping, allowed) -> None:
-    unknown = sorted(set(mapping) - set(allowed))
+    unknown = sorted(set(mapping) - set(allowed), key=repr)  # keys may mix ints and strings
     if unknown:
+        key = unknown[0] if isinstance(unknown[0], str) else _quote(unknown[0])
         raise ConfigError(
-            f"{path}: {where}{unknown[0]}: unknown key; allowed keys here are {', '.join(sorted(allowed))}"
+            f"{path}: {where}{_cut(key)}: unknown key; allowed keys here are {', '.join(sorted(allowed))}"
         )
 
 
@@ -247,10 +280,10 @@ def _ensemble(path: str, i: int, raw: Any):
         if key not in raw:
             raise ConfigError(f"{path}: {where}.{key}: missing required key")
     kind = raw["kind"]
-    if kind not in ENSEMBLE_KINDS:
+    if not isinstance(kind, str) or kind not in ENSEMBLE_KINDS:
         raise _fail(path, f"{where}.kind", kind, f"one of {', '.join(sorted(ENSEMBLE_KINDS))}")
     name = raw["name"]
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise _fail(path, f"{where}.name", name, "a name of letters, digits, '_', '.', '-' starting with a letter")
     cls = ENSEMBLE_KINDS[kind]
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -307,6 +340,85 @@ def _check_analyse(path: str, where: str, ens: "AnalyseEnsemble") -> None:
                     "all or random for kablj (attractive pairs have f < 0; the paper applies no threshold)")
 
 
+# PETSc options that write files or open viewers/debuggers (an input must not overwrite files).
+_UNSAFE_PETSC = re.compile(r"view|log|monitor|options_file|history|dump|trace|draw|debug|info|malloc|"
+                           r"python|saws|output|save|file|prefix_push", re.IGNORECASE)
+_SAFE_PETSC_VALUE = re.compile(r"[A-Za-z0-9_.+-]*")
+
+
+def unsafe_petsc_option(name: str, value: str) -> str:
+    """Why PETSc option ``name`` (without '-') with ``value`` is refused, or '' if it may pass.
+
+    Refused: options that view, log, monitor, dump, trace or read other option files (they take
+    file names), and values with anything but letters, digits and ``_ . + -`` (paths, viewer
+    specs such as ``ascii:out.txt``)."""
+    if _UNSAFE_PETSC.search(name):
+        return "a solver option: options that view, log, monitor, dump or name files are not accepted"
+    if not _SAFE_PETSC_VALUE.fullmatch(value):
+        return "a value of letters, digits and _ . + - (no paths or viewer specifications)"
+    return ""
+
+
+def check_petsc_argv(argv: list[str]) -> str:
+    """'' if the PETSc command-line options ``argv`` (after ``--``) may pass, else a one-line reason."""
+    name = None
+    for token in argv:
+        if token.startswith("-") and not re.fullmatch(r"-[0-9.].*", token):
+            name = token.lstrip("-")
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+                return f"PETSc option {_quote(token)}: expected -name [value]"
+            problem = unsafe_petsc_option(name, "")
+        elif name is None:
+            return f"PETSc argument {_quote(token)}: expected an option -name before it"
+        else:
+            problem = unsafe_petsc_option(name, token)
+        if problem:
+            return f"PETSc option -{_cut(name)} {_quote(token) if token != '-' + name else ''}".rstrip() + \
+                f": expected {problem}"
+    return ""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    loader.flatten_mapping(node)
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:  # unhashable key: SafeLoader's own error follows
+            break
+        if duplicate:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {_quote(key)}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+
+
+def read_input(path: str) -> str:
+    """The text of an input file; ConfigError (one line, naming the file) if it cannot be read
+    or is not UTF-8."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
 def parse_config(text: str, path: str = "<input>", output: str | None = None) -> RunConfig:
     """Validate the text of a YAML input file.
 
@@ -314,9 +426,10 @@ def parse_config(text: str, path: str = "<input>", output: str | None = None) ->
     line) overrides ``run.output``.  Raises ConfigError with a user-facing message.
     """
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {_cut(str(exc).splitlines()[0]) if str(exc) else exc}"
+                          f"{_where(exc)}") from None
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{path}: expected a mapping with keys 'run' and 'ensembles' at the top level")
     _check_keys(path, "", doc, ("run", "ensembles"))
@@ -337,14 +450,22 @@ def parse_config(text: str, path: str = "<input>", output: str | None = None) ->
         settings[key] = value
     petsc = settings["petsc_options"] or {}
     for k, v in petsc.items():
-        if not isinstance(k, str) or not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", k):
-            raise _fail(path, f"run.petsc_options.{k}", k, "an option name without the leading '-'")
+        if not isinstance(k, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", k):
+            raise _fail(path, f"run.petsc_options.{_quote(k) if not isinstance(k, str) else _cut(k)}", k,
+                        "an option name without the leading '-'")
         if isinstance(v, (dict, list)):
             raise _fail(path, f"run.petsc_options.{k}", v, "a scalar value")
+        problem = unsafe_petsc_option(k, "" if v is None else str(v))
+        if problem:
+            raise _fail(path, f"run.petsc_options.{k}", v, problem)
     raw_ens = doc.get("ensembles")
     if not isinstance(raw_ens, list) or not raw_ens:
         raise _fail(path, "ensembles", raw_ens, "a non-empty list of ensembles")
     ensembles = tuple(_ensemble(path, i, e) for i, e in enumerate(raw_ens))
+    n_tasks = sum(e.samples if isinstance(e, GlassEnsemble) else -(-e.realizations // e.batch) for e in ensembles)
+    if n_tasks > MAX_TASKS:
+        raise ConfigError(f"{path}: ensembles: {n_tasks} tasks in all: expected at most {MAX_TASKS} "
+                          "(raise batch, or split the input)")
     names = [e.name for e in ensembles]
     for i, n in enumerate(names):
         if n in names[:i]:

@@ -4,6 +4,7 @@ While a run is going, results live next to the run file in ``<output>.parts/``:
 
 * ``input.yaml``   the exact input text (a resume must use the same text);
 * ``manifest.json`` number of tasks, input hash, attempts;
+* ``lock``          held (fcntl) by rank 0 of the live run, naming its host and pid;
 * ``attempt-AAA.rank-RRRRR.rec`` one append-only shard per rank and attempt.
 
 A shard is a sequence of records, each flushed and fsync'ed as soon as its task ends, so a
@@ -11,9 +12,11 @@ killed job loses at most the tasks that were running.  A record is::
 
     b"HGR1" | uint32 meta_len | uint64 payload_len | uint32 crc(meta) | uint32 crc(payload) | meta | payload
 
-with ``meta`` a JSON header (task index, status, wall time, reason, field dtypes and shapes)
-and ``payload`` the raw C-ordered bytes of the fields in header order.  A truncated tail (the
-record being written when the job died) is detected by its lengths/CRC and ignored.
+with ``meta`` a JSON header (task index, status, wall time, reason, sha256 of the input text,
+field dtypes and shapes) and ``payload`` the raw C-ordered bytes of the fields in header order.
+A truncated tail (the record being written when the job died) is detected by its lengths/CRC and
+ignored; a scan also drops records whose payload fails its CRC or whose input hash is not the
+run's (a shard copied from another run), so their tasks are redone.
 
 At the end all ranks open one HDF5 file with ``driver='mpio'``, create every dataset
 collectively in a fixed order, and each rank writes the rows of the tasks it is assigned with
@@ -22,8 +25,10 @@ independent I/O (collective writes can deadlock on zero-row ranks, see docs/outp
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import platform
 import shutil
 import struct
 import zlib
@@ -58,7 +63,15 @@ class TaskRecord:
     payload_offset: int = 0
     payload_len: int = 0
     payload_crc: int = 0
+    input_sha256: str = ""
     fields: dict | None = field(default=None, repr=False)
+
+    def payload_ok(self) -> bool:
+        """Whether the payload on disk is complete and passes its CRC (reads it once)."""
+        with open(self.path, "rb") as fh:
+            fh.seek(self.payload_offset)
+            payload = fh.read(self.payload_len)
+        return len(payload) == self.payload_len and zlib.crc32(payload) == self.payload_crc
 
     def load(self) -> dict:
         """Read and check this record's arrays from its shard file."""
@@ -79,12 +92,12 @@ class TaskRecord:
 
 
 def encode_record(index: int, status: str, wall_time: float, reason: str, rank: int, attempt: int,
-                  fields: dict) -> bytes:
+                  fields: dict, input_sha256: str = "") -> bytes:
     """Serialize one task result (see the module docstring for the layout)."""
     arrays = {k: np.asarray(v) for k, v in fields.items()}
     meta = {
         "index": index, "status": status, "wall_time": wall_time, "reason": reason,
-        "rank": rank, "attempt": attempt,
+        "rank": rank, "attempt": attempt, "input_sha256": input_sha256,
         "fields": {k: [a.dtype.str, list(a.shape)] for k, a in arrays.items()},
     }
     mbytes = json.dumps(meta).encode()
@@ -113,6 +126,7 @@ def read_shard(path: str) -> Iterator[TaskRecord]:
                 reason=meta["reason"], rank=meta["rank"], attempt=meta["attempt"],
                 specs={k: (v[0], v[1]) for k, v in meta["fields"].items()},
                 path=path, payload_offset=pos + _HEADER.size + mlen, payload_len=plen, payload_crc=pcrc,
+                input_sha256=meta.get("input_sha256", ""),
             )
             pos = end
 
@@ -120,13 +134,14 @@ def read_shard(path: str) -> Iterator[TaskRecord]:
 class ShardWriter:
     """Append-only shard of one rank in one attempt; every record is on disk when ``write`` returns."""
 
-    def __init__(self, parts_dir: str, attempt: int, rank: int):
-        self.attempt, self.rank = attempt, rank
+    def __init__(self, parts_dir: str, attempt: int, rank: int, input_sha256: str = ""):
+        self.attempt, self.rank, self.input_sha256 = attempt, rank, input_sha256
         self.path = os.path.join(parts_dir, f"attempt-{attempt:03d}.rank-{rank:05d}.rec")
         self._fh = open(self.path, "ab")
 
     def write(self, index: int, status: str, wall_time: float, reason: str, fields: dict) -> None:
-        self._fh.write(encode_record(index, status, wall_time, reason, self.rank, self.attempt, fields))
+        self._fh.write(encode_record(index, status, wall_time, reason, self.rank, self.attempt, fields,
+                                     self.input_sha256))
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
@@ -138,32 +153,130 @@ def parts_dir_for(output: str) -> str:
     return output + ".parts"
 
 
-def scan_parts(parts_dir: str) -> dict[int, TaskRecord]:
-    """Finished tasks found in all shards of all attempts (first record of a task wins)."""
-    found: dict[int, TaskRecord] = {}
+@dataclass
+class Scan:
+    """What the shards of a parts folder hold: usable records, and how many were dropped."""
+
+    records: dict[int, TaskRecord]
+    damaged: int = 0       # payload fails its CRC
+    foreign: int = 0       # written for another input (hash differs or is missing)
+
+    def note(self) -> str:
+        """'' or a clause for the progress line naming the dropped records."""
+        parts = [f"{n} {what}" for n, what in ((self.damaged, "with a damaged payload"),
+                                                (self.foreign, "of another input")) if n]
+        return f"; ignored records (tasks redone): {', '.join(parts)}" if parts else ""
+
+
+def scan(parts_dir: str, input_sha256: str | None = None) -> Scan:
+    """Finished tasks found in all shards of all attempts, one record per task: a done record
+    beats a failed one (a failed task redone by ``--retry-failed``); among done records the
+    first attempt's wins, among failed ones the last attempt's (its reason is the newest).
+
+    Records whose payload fails its CRC, or (when ``input_sha256`` is given) that carry another
+    input hash, are dropped and counted, so their tasks count as not finished."""
+    out = Scan({})
+    found = out.records
     for name in sorted(os.listdir(parts_dir)):
         if name.endswith(".rec"):
             for rec in read_shard(os.path.join(parts_dir, name)):
-                found.setdefault(rec.index, rec)
-    return found
+                if input_sha256 is not None and rec.input_sha256 != input_sha256:
+                    out.foreign += 1
+                    continue
+                if not rec.payload_ok():
+                    out.damaged += 1
+                    continue
+                old = found.get(rec.index)
+                if old is None or (old.status != STATUS_DONE and
+                                   (rec.status == STATUS_DONE or rec.attempt >= old.attempt)):
+                    found[rec.index] = rec
+    return out
 
 
-def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, overwrite: bool) -> tuple[int, list[int]]:
-    """Set up (or reopen) the parts directory; rank 0 only.
+def scan_parts(parts_dir: str, input_sha256: str | None = None) -> dict[int, TaskRecord]:
+    """The usable records of ``scan``: task index -> record."""
+    return scan(parts_dir, input_sha256).records
 
-    Returns (attempt number, indices of the tasks already finished).  Raises StoreError when
-    the output exists and neither ``resume`` nor ``overwrite`` was asked, or when a resume
-    finds the work of a different input.
+
+class RunLock:
+    """Exclusive fcntl lock on ``<parts>/lock`` held by rank 0 for the whole run; the file names
+    the holder (host, pid).  Released by ``release`` or when the process ends, however it ends."""
+
+    def __init__(self, parts_dir: str):
+        self.path = os.path.join(parts_dir, "lock")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown holder"
+            os.close(fd)
+            raise StoreError(f"{parts_dir}: a live run holds it ({holder}); wait for it or stop it first") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"host {platform.node()} pid {os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+
+
+@dataclass
+class Prepared:
+    """A usable parts folder: this attempt's number, the earlier records' {index: status}, the
+    scan's note on dropped records, and the lock (rank 0 only; not sent to other ranks)."""
+
+    attempt: int
+    earlier: dict[int, str]
+    note: str
+    lock: RunLock | None = field(default=None, repr=False)
+
+
+def _locked(parts: str) -> RunLock | None:
+    """The run lock of an existing parts folder (StoreError if a live run holds it), else None."""
+    return RunLock(parts) if os.path.isdir(parts) else None
+
+
+def _read_manifest(path: str) -> dict:
+    try:
+        with open(path) as fh:
+            manifest = json.load(fh)
+        if not isinstance(manifest, dict) or not {"input_sha256", "n_tasks", "attempts"} <= manifest.keys():
+            raise ValueError("keys missing")
+        return manifest
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise StoreError(f"{path}: not a manifest of hpcglass ({str(exc)[:80]}); use --overwrite") from None
+
+
+def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, overwrite: bool) -> Prepared:
+    """Set up (or reopen) the parts directory and take its run lock; rank 0 only.
+
+    Raises StoreError when a live run holds the lock, when the output exists and neither
+    ``resume`` nor ``overwrite`` was asked, or when a resume finds the work of a different
+    input or an unreadable manifest.
     """
     parts = parts_dir_for(output)
     manifest_path = os.path.join(parts, "manifest.json")
+    lock = _locked(parts)
+    try:
+        return _prepare(output, parts, manifest_path, text, text_sha, n_tasks, resume, overwrite, lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+
+
+def _prepare(output, parts, manifest_path, text, text_sha, n_tasks, resume, overwrite, lock) -> Prepared:
     if overwrite:
         if os.path.exists(output):
             os.remove(output)
         shutil.rmtree(parts, ignore_errors=True)
+        if lock is not None:
+            lock.release()
     elif os.path.exists(parts) and resume:
-        with open(manifest_path) as fh:
-            manifest = json.load(fh)
+        manifest = _read_manifest(manifest_path)
         if manifest["input_sha256"] != text_sha or manifest["n_tasks"] != n_tasks:
             raise StoreError(
                 f"{parts}: holds the work of a different input (sha256 {manifest['input_sha256'][:12]}...); "
@@ -172,7 +285,8 @@ def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, o
         attempt = manifest["attempts"] + 1
         manifest["attempts"] = attempt
         _write_json(manifest_path, manifest)
-        return attempt, sorted(scan_parts(parts))
+        found = scan(parts, text_sha)
+        return Prepared(attempt, {i: r.status for i, r in sorted(found.records.items())}, found.note(), lock)
     elif os.path.exists(output):
         if resume:
             raise StoreError(f"{output}: the run is already complete; nothing to resume")
@@ -183,10 +297,11 @@ def prepare(output: str, text: str, text_sha: str, n_tasks: int, resume: bool, o
         raise StoreError(f"{parts}: nothing to resume (no unfinished run for this output)")
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     os.makedirs(parts)
+    lock = RunLock(parts)
     with open(os.path.join(parts, "input.yaml"), "w") as fh:
         fh.write(text)
     _write_json(manifest_path, {"schema": SCHEMA_VERSION, "input_sha256": text_sha, "n_tasks": n_tasks, "attempts": 0})
-    return 0, []
+    return Prepared(0, {}, "", lock)
 
 
 def _write_json(path: str, obj) -> None:

@@ -190,3 +190,17 @@ def test_bad_analyse_values(entry, key, expected):
         parse_config(text, "in/a.yaml")
     msg = str(err.value)
     assert msg.startswith("in/a.yaml: ") and f"ensembles[0].{key}" in msg and expected in msg, msg
+
+
+def test_version_and_license(capsys):
+    import pathlib
+
+    import hpcglass
+    from hpcglass.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"hpcglass {hpcglass.__version__}"
+    root = pathlib.Path(__file__).resolve().parents[1]
+    assert "MIT License" in (root / "LICENSE").read_text()
+    assert "license = MIT" in (root / "setup.cfg").read_text()

@@ -57,7 +57,7 @@ def test_nve_energy_is_conserved():
     assert np.allclose(v.sum(axis=0), 0.0, atol=1e-12)
 
 
-def test_nvt_holds_the_temperature_and_quench_cools():
+def test_nvt_holds_the_temperature_and_quench_follows_its_ramp():
     x, L = _liquid()
     rng = np.random.default_rng(3)
     f = soft_force(L)
@@ -65,8 +65,23 @@ def test_nvt_holds_the_temperature_and_quench_cools():
     eq = run_nvt(x, v, L, f, 0.005, 1000, 0.4, rng, tau_T=0.2)
     prod = run_nvt(eq.x, eq.v, L, f, 0.005, 6000, 0.4, rng, tau_T=0.2)
     assert prod.T_mean == pytest.approx(0.4, rel=0.04)
-    q = run_nvt(prod.x, prod.v, L, f, 0.005, 2000, linear_quench(0.4, 0.04), rng, tau_T=0.2)
-    assert 0.5 * np.sum(q.v**2) / (2 * 63) < 0.02  # T(t=10) = 0; the thermostat has drained the heat
+    assert_quench_follows_ramp(prod.x, prod.v, L, f, rng, thermostat=True)
+
+
+def assert_quench_follows_ramp(x, v, L, f, rng, thermostat):
+    """Quench 0.4 -> 0.08 at rate 0.04 in 8 segments of t = 1 (200 steps): each segment's mean
+    kinetic temperature is its ramp's mean within 5 standard errors.  T = 0 is not reached: the
+    integrator zeroes the velocities there whatever the thermostat does."""
+    ramp = linear_quench(0.4, 0.04)
+    n_dof, steps, dt = 2 * 63, 200, 0.005
+    for k in range(8):
+        t0 = k * steps * dt
+        q = run_nvt(x, v, L, f, dt, steps, lambda t, t0=t0: ramp(t0 + t), rng, tau_T=0.2, thermostat=thermostat)
+        x, v = q.x, q.v
+        target = 0.4 - 0.04 * (t0 + 0.5 * steps * dt)
+        # per-step fluctuation T sqrt(2 / n_dof), about steps dt / (2 tau_T) = 2.5 independent blocks
+        err = target * np.sqrt(2.0 / n_dof) / np.sqrt(2.5)
+        assert abs(q.T_mean - target) < 5.0 * err, (k, q.T_mean, target)
     assert linear_quench(1.0, 1e-3)(500.0) == pytest.approx(0.5) and linear_quench(1.0, 1e-3)(2000.0) == 0.0
 
 

@@ -203,3 +203,19 @@ def test_verlet_list_forces_equal_the_reference_path(name, d):
         assert U == pytest.approx(U0, rel=1e-10)
         assert np.abs(F - F0).max() < 1e-10 * np.abs(F0).max()
     assert vl.builds >= 2
+
+
+def test_edan_reader_keeps_poly_sizes(tmp_path):
+    """The last column of a POLY file holds sizes: they come back as float64, not cut to int."""
+    p = tmp_path / "poly.dat"
+    p.write_text("10.0\n0.1 0.2 1.2345\n0.5 0.6 0.7321\n0.9 0.3 1.0\n")
+    c = read_edan(str(p), 2)
+    assert c.sizes is not None and np.array_equal(c.sizes, [1.2345, 0.7321, 1.0])
+    assert np.array_equal(c.species, [0, 0, 0]) and np.allclose(c.x[0], [1.0, 2.0])
+    assert np.array_equal(read_edan(str(p), 2, last="size").sizes, c.sizes)
+    with pytest.raises(ValueError, match="non-integer values"):
+        read_edan(str(p), 2, last="species")
+    q = tmp_path / "ipl.dat"
+    q.write_text("10.0\n0.1 0.2 0\n0.5 0.6 1\n")
+    c = read_edan(str(q), 2)
+    assert c.sizes is None and c.species.dtype == np.int64 and list(c.species) == [0, 1]

@@ -12,7 +12,7 @@ import pytest
 
 from hpcglass import store
 
-from mpi_helpers import mpi_env, mpirun_cmd, run_hpcglass
+from mpi_helpers import ROOT, mpi_env, mpirun_cmd, run_hpcglass
 
 pytestmark = pytest.mark.mpi
 
@@ -88,7 +88,8 @@ def test_failed_task_is_recorded_and_run_goes_on(tmp_path):
     inp = _input(tmp_path)
     r = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "f.h5"), timeout=240,
                      env=mpi_env(HPCGLASS_INJECT_FAILURE="1,5"))
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 3, r.stderr
+    assert "--retry-failed" in r.stdout and (tmp_path / "f.h5.parts").is_dir()
     assert "2 failed" in r.stdout and "injected failure" in r.stdout
     with h5py.File(tmp_path / "f.h5", "r") as h5:
         st = h5["tasks/status"][()]
@@ -97,6 +98,42 @@ def test_failed_task_is_recorded_and_run_goes_on(tmp_path):
         g = h5["ensembles/d2"]
         assert list(np.diff(g["kappa_offsets"][()])) == [300, 0, 300, 100]
         assert np.all(g["hist_counts"][1] == 0) and g["status"][1] == b"failed"
+
+
+MIXED = """
+run: {seed: 21, progress_seconds: 1}
+ensembles:
+  - {name: lat, kind: lattice, d: 2, L: 21, realizations: 40, batch: 20}
+  - {name: g, kind: glass, model: ipl, d: 2, N: 64, samples: 2, T_p: 1.0, equilibration: 2, modes: 3,
+     shear_modulus: false}
+"""
+
+
+def test_failed_tasks_exit_3_and_retry_failed_redoes_only_them(tmp_path):
+    """The glass tasks fail for real (a factorization package PETSc does not have), the lattice
+    tasks do not; --resume --retry-failed with a working solver gives the clean run's data."""
+    inp = tmp_path / "mixed.yaml"
+    inp.write_text(MIXED)
+    out = tmp_path / "m.h5"
+    r = run_hpcglass(2, "run", str(inp), "--out", str(out), "--", "-dipole_pc_factor_mat_solver_type", "nonexistent",
+                     timeout=240)
+    assert r.returncode == 3, r.stderr
+    assert "2 tasks done, 2 failed" in r.stdout and "--retry-failed" in r.stdout
+    with h5py.File(out, "r") as h5:
+        assert list(h5["tasks/status"][()]) == [b"done", b"done", b"failed", b"failed"]
+    plain = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", timeout=120)
+    assert plain.returncode == 3 and "4 already finished, 0 to do" in plain.stdout, plain.stderr
+    retry = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", "--retry-failed", timeout=240)
+    assert retry.returncode == 0, retry.stderr
+    assert "2 already finished, 2 to do" in retry.stdout and "4 tasks done, 0 failed" in retry.stdout
+    assert not (tmp_path / "m.h5.parts").exists()
+    with h5py.File(out, "r") as h5:
+        assert list(h5["tasks/attempt"][()]) == [0, 0, 2, 2]
+    ref = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "ref.h5"), timeout=240)
+    assert ref.returncode == 0, ref.stderr
+    assert_same_results(out, tmp_path / "ref.h5")
+    usage = run_hpcglass(1, "run", str(inp), "--out", str(out), "--retry-failed", timeout=60)
+    assert usage.returncode == 2 and "--retry-failed needs --resume" in usage.stderr
 
 
 def _kill_session(proc):
@@ -247,3 +284,73 @@ def test_one_ensemble_run_equals_its_part_of_the_full_run(tmp_path):
             assert np.array_equal(a[k], b[k]), k
     bad = run_hpcglass(2, "run", str(inp), "--ensemble", "d9", timeout=60)
     assert bad.returncode == 2 and "--ensemble d9: expected one of d2, d3" in bad.stderr
+
+
+def test_run_template_passes_the_exit_code_on(tmp_path):
+    """jobs/run.sbatch outside Slurm (LAUNCH=env: one process): bad input exits 2 and is not
+    requeued; a run file with failed tasks is not rerun unless RETRY_FAILED=1."""
+    def sbatch(inp, out, **env):
+        return subprocess.run(["bash", "jobs/run.sbatch", str(inp), str(out)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120,
+                              env=mpi_env(LAUNCH="env", HPCGLASS=str(ROOT / ".venv/bin/hpcglass"), **env))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.format(L2=21, n2=10, b2=10).replace("L: 7", "L: 8"))
+    r = sbatch(bad, tmp_path / "b.h5")
+    assert r.returncode == 2 and "not requeued" in r.stdout, r.stdout + r.stderr
+    out = tmp_path / "f.h5"
+    out.write_bytes(b"")
+    (tmp_path / "f.h5.parts").mkdir()
+    r = sbatch(bad, out)
+    assert r.returncode == 3 and "RETRY_FAILED=1" in r.stdout, r.stdout + r.stderr
+
+
+def test_resume_redoes_damaged_and_foreign_records_and_respects_the_lock(tmp_path):
+    """A run with failed tasks keeps its parts.  One flipped byte in a done record's payload and a
+    shard copied from another input's run: --resume redoes those tasks, says so, and the data
+    equal a clean run's.  While a test process holds the run lock, --resume is refused."""
+    import fcntl
+
+    inp = _input(tmp_path)
+    out = tmp_path / "d.h5"
+    r = run_hpcglass(2, "run", str(inp), "--out", str(out), timeout=240, env=mpi_env(HPCGLASS_INJECT_FAILURE="6"))
+    assert r.returncode == 3, r.stderr
+    parts = str(out) + ".parts"
+    other = _input(tmp_path, name="other.yaml", L2=23)
+    r = run_hpcglass(2, "run", str(other), "--out", str(tmp_path / "o.h5"), timeout=240,
+                     env=mpi_env(HPCGLASS_INJECT_FAILURE="6"))
+    assert r.returncode == 3, r.stderr
+    rec = store.scan_parts(parts)[2]
+    data = bytearray(open(rec.path, "rb").read())
+    data[rec.payload_offset + 100] ^= 0xFF
+    open(rec.path, "wb").write(bytes(data))
+    foreign = os.path.join(str(tmp_path / "o.h5.parts"), "attempt-000.rank-00000.rec")
+    os.rename(foreign, os.path.join(parts, "attempt-000.rank-00009.rec"))
+    with open(os.path.join(parts, "lock"), "r+") as fh:
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fh.write("host testhost pid 4242\n")
+        fh.flush()
+        held = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", "--retry-failed", timeout=60)
+        assert held.returncode == 2 and "a live run holds it (host testhost pid 4242)" in held.stderr, held.stderr
+    r = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", "--retry-failed", timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert "ignored records (tasks redone): 1 with a damaged payload" in r.stdout and "of another input" in r.stdout
+    assert "5 already finished, 2 to do" in r.stdout, r.stdout
+    ref = run_hpcglass(2, "run", str(inp), "--out", str(tmp_path / "ref.h5"), timeout=240)
+    assert ref.returncode == 0, ref.stderr
+    assert_same_results(out, tmp_path / "ref.h5")
+
+
+def test_numba_cache_is_written_by_rank_0_only(tmp_path):
+    """On a cold numba cache rank 0 compiles (one miniature task per kind) while rank 1 waits;
+    rank 1 then loads the cache and writes none of it (without the warm-up it compiled too)."""
+    inp = tmp_path / "mixed.yaml"
+    inp.write_text(MIXED)
+    cmd = mpirun_cmd(2, "run", str(inp), "--out", str(tmp_path / "w.h5"))
+    cmd.insert(cmd.index("--oversubscribe"), "--tag-output")
+    env = mpi_env(NUMBA_CACHE_DIR=str(tmp_path / "numba"), NUMBA_DEBUG_CACHE="1")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert any(ln.startswith("[1,0]") and "[cache] data saved" in ln for ln in lines)
+    assert any(ln.startswith("[1,1]") and "[cache] data loaded" in ln for ln in lines), r.stdout[-3000:]
+    assert not [ln for ln in lines if ln.startswith("[1,1]") and "saved" in ln]

@@ -139,3 +139,16 @@ def candidate_pairs(x: np.ndarray, L: float, rcut: float) -> tuple[np.ndarray, n
         pi, pj = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         _all_pairs(x, L, rcut, False, pi, pj)
     return pi, pj
+
+
+def verlet_skin(L: float, cutoff: float, skin: float) -> float:
+    """The skin a Verlet list can really have in a periodic box of side L: min(skin, 0.4999 L -
+    cutoff), since the list radius cutoff + skin must stay below L/2 (one image per pair).
+
+    Every list that rebuilds after displacements of a fraction of its skin must use this value,
+    not the skin asked for.  Raises ValueError when the box leaves no skin at all.
+    """
+    room = 0.4999 * L - cutoff
+    if room <= 0:
+        raise ValueError(f"box side {L} leaves no Verlet skin beyond the cutoff {cutoff} (needs L > 2 x cutoff)")
+    return min(skin, room)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..models import PairModel
 from ..pairs import PairTerms
-from .cells import candidate_pairs, neighbour_offsets, sort_into_cells, stencil_table
+from .cells import candidate_pairs, neighbour_offsets, sort_into_cells, stencil_table, verlet_skin
 from .pair import pair_params, pair_phi, pair_phi_force_r2
 
 
@@ -221,12 +221,15 @@ class VerletList:
     """Candidate pairs within their cutoff + skin, rebuilt only when some particle has moved more
     than skin/2 since the last build (then no pair inside its cutoff can be missing).
 
+    ``skin`` is the skin the box allows (``verlet_skin``): in a small box the list radius
+    max cutoff + skin stays below L/2, and rebuilds come after half of that smaller skin.
+
     Stored as rows (CSR): particle ``rows[a]`` with ``nbr[start[a]:start[a+1]]``.
     """
 
     def __init__(self, model: PairModel, skin: float = 0.3):
         self.model = model
-        self.skin = skin
+        self.skin = verlet_skin(model.L, model.max_cutoff, skin)
         self.x_ref = None
         self.rows = self.start = self.nbr = None
         self.builds = 0
@@ -244,7 +247,7 @@ class VerletList:
             if np.einsum("ij,ij->i", dx, dx).max() < (0.5 * self.skin) ** 2:
                 return
         m = self.model
-        rc = min(m.max_cutoff + self.skin, 0.4999 * L)
+        rc = m.max_cutoff + self.skin
         # per species pair x_c lam_ij + skin (as LAMMPS): a pair beyond it cannot come inside its
         # cutoff before some particle has moved skin/2; POLY (one species) keeps the max cutoff
         cut2 = np.minimum(m.xc * m.lam + self.skin, rc) ** 2 if not m.poly else np.full((1, 1), rc * rc)

@@ -61,7 +61,7 @@ from math import gamma
 import numba
 import numpy as np
 
-from ..kernels.cells import neighbour_offsets, sort_into_cells, stencil_table
+from ..kernels.cells import neighbour_offsets, sort_into_cells, stencil_table, verlet_skin
 from ..kernels.forces import energy_forces
 from ..kernels.pair import ipl10_energy_x2, poly_lambda
 from ..models import PairModel
@@ -518,9 +518,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
         raise ValueError(f"swap Monte Carlo is built for the POLY r^-10 potential in d <= {_W} "
                          f"with at most 4 smoothing terms (d = {d}, {len(model.coeffs)} terms)")
     tune = min(sweeps // 10, 1000) if tune is None else tune
-    skin_max = 0.4999 * L - model.max_cutoff
-    if skin_max <= 0:
-        raise ValueError(f"box side {L} leaves no Verlet skin beyond the cutoff {model.max_cutoff}")
+    skin_max = verlet_skin(L, model.max_cutoff, np.inf)
     skin = min(skin, skin_max)
     delta_max = 0.49 * skin / np.sqrt(d)
     delta = min(delta, delta_max)
