@@ -419,6 +419,15 @@ def read_input(path: str) -> str:
         raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
+def task_count(ens) -> int:
+    """How many tasks an ensemble expands into (hpcglass.tasks.expand makes exactly these)."""
+    if isinstance(ens, LatticeEnsemble):
+        return -(-ens.realizations // ens.batch)
+    if isinstance(ens, AnalyseEnsemble):
+        return len(ens.files)
+    return ens.samples
+
+
 def parse_config(text: str, path: str = "<input>", output: str | None = None) -> RunConfig:
     """Validate the text of a YAML input file.
 
@@ -462,7 +471,7 @@ def parse_config(text: str, path: str = "<input>", output: str | None = None) ->
     if not isinstance(raw_ens, list) or not raw_ens:
         raise _fail(path, "ensembles", raw_ens, "a non-empty list of ensembles")
     ensembles = tuple(_ensemble(path, i, e) for i, e in enumerate(raw_ens))
-    n_tasks = sum(e.samples if isinstance(e, GlassEnsemble) else -(-e.realizations // e.batch) for e in ensembles)
+    n_tasks = sum(map(task_count, ensembles))
     if n_tasks > MAX_TASKS:
         raise ConfigError(f"{path}: ensembles: {n_tasks} tasks in all: expected at most {MAX_TASKS} "
                           "(raise batch, or split the input)")
