@@ -19,7 +19,8 @@ GLASSY = {"spots": 10, "cluster": 0.4}
 SHAPES = {  # name -> clustered_ensemble keywords
     "steep peak, 5% tail": GLASSY,
     "steep peak, 2% tail": {**GLASSY, "tail_weight": 0.02},
-    "like POLY 3D N=2000": {**GLASSY, "peak": 32.0, "width": 0.6, "tail_weight": 0.3},
+    "like POLY 3D N=2000": {"spots": 100, "cluster": 0.4, "peak": 32.0, "width": 0.6, "tail_weight": 0.3},
+    "POLY-like, 10 spots": {**GLASSY, "peak": 32.0, "width": 0.6, "tail_weight": 0.3},
     "eta 0.5, steep peak": {**GLASSY, "eta": 0.5},
     "eta 0.8, 3 spots": {"spots": 3, "cluster": 0.25},
 }
@@ -54,10 +55,12 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=32)
     ap.add_argument("--values", type=int, default=2000)
     ap.add_argument("--boot", type=int, default=200)
+    ap.add_argument("--shape", action="append", choices=list(SHAPES), help="only these shapes (repeatable)")
     a = ap.parse_args(argv)
     print(f"{a.draws} draws of {a.samples} samples x {a.values} values; {a.boot} bootstrap resamples each")
     print(f"{'shape':22s} {'rule':14s} {'true':>5s} {'mean':>6s} {'sd':>6s} {'boot err':>8s} {'cover':>6s} {'n_tail':>7s}")
-    for row in study(RULES, SHAPES, a.draws, a.samples, a.values, a.boot):
+    shapes = {k: v for k, v in SHAPES.items() if not a.shape or k in a.shape}
+    for row in study(RULES, shapes, a.draws, a.samples, a.values, a.boot):
         print(f"{row[0]:22s} {row[1]:14s} {row[2]:5.2f} {row[3]:6.3f} {row[4]:6.3f} {row[5]:8.3f} {row[6]:6.2f} {row[7]:7.0f}")
     return 0
 
