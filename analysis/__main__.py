@@ -44,7 +44,7 @@ import numpy as np
 
 from . import glass as gl
 from .bootstrap import N_BOOT
-from .distributions import log_binned_pdf
+from .distributions import log_binned_pdf, pdf_from_histogram
 from .estimates import clean, cumulative, estimate, window_scan
 from .fits import Pool, Window, prefactor_at
 from .io import RunFileError, open_run, provenance
@@ -150,9 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{os.path.splitext(os.path.basename(ens.path))[0]}_{ens.name}"
         paper = PAPER_LATTICE_ETA.get(d) if ens.kind == "lattice" else None
         if not ens.is_ragged("kappa"):
-            if ens.has("hist_counts") and ens.has("hist_edges"):
-                counts, below, edges = ens.histogram()
-                print(f"{tag:24s} {ens.kind:8s} {d!s:>2s} (histogram only: no fit)")
+            if ens.has("hist_counts") and ens.has("hist_edges"):  # lattice runs that kept no raw kappa
+                pdf = pdf_from_histogram(*ens.histogram())
+                print(f"{tag:24s} {ens.kind:8s} {d!s:>2s} {pdf.total:>9d} (histogram only: no fit)")
+                _write_csv(os.path.join(args.plots, f"pkappa_{tag}.csv"), ["kappa", "pdf", "counts"],
+                           zip(pdf.centres, pdf.pdf, pdf.counts), quiet=True)
+                lattice.append((d, f"d={d}" if names.count(ens.name) == 1 else tag, pdf, None, None))
             continue
         groups, dropped = _kappa_groups(ens)
         n = int(sum(g.size for g in groups))

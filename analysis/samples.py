@@ -16,7 +16,8 @@ Rules (each gives a flag name; a sample may carry several):
   a factor 20 below the median holds ln 2 * 20^-2.5 = 4e-4 of normal samples, whereas a MAD rule
   on lambda_1 would flag a few per cent of them.
 * ``window_share``: the sample holds more than max(SHARE_MIN, SHARE_PER_SAMPLE / n_samples) of
-  the ensemble's values in the fit window (below its kmax).
+  the ensemble's values in the fit window (below its kmax); only where the window holds at
+  least SHARE_MIN_VALUES values (with fewer, a share is counting noise).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ G_MADS = 5.0
 LAMBDA_FACTOR = 20.0
 SHARE_MIN = 0.2
 SHARE_PER_SAMPLE = 3.0
+SHARE_MIN_VALUES = 20
 
 
 def robust_low(x: np.ndarray, n_mads: float = G_MADS) -> np.ndarray:
@@ -43,9 +45,10 @@ def robust_low(x: np.ndarray, n_mads: float = G_MADS) -> np.ndarray:
 
 
 def window_shares(groups, kmax: float) -> np.ndarray:
-    """float64 (n_groups,): each sample's share of all values below kmax (NaN if there are none)."""
+    """float64 (n_groups,): each sample's share of all values below kmax; NaN where fewer than
+    SHARE_MIN_VALUES values lie below kmax."""
     n = np.array([np.count_nonzero(np.asarray(g) < kmax) for g in groups], dtype=np.float64)
-    return n / n.sum() if n.sum() else np.full(n.shape, np.nan)
+    return n / n.sum() if n.sum() >= SHARE_MIN_VALUES else np.full(n.shape, np.nan)
 
 
 def flags(G, lambda1, unstable, shares) -> list[str]:
