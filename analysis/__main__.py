@@ -228,6 +228,13 @@ class GlassItem:
     subsets: list
 
 
+def _flagged_values(g: GlassItem) -> np.ndarray:
+    """bool per value of ``g.ens.values(...)`` (finished tasks, task order): its sample is flagged."""
+    done = g.ens.done()
+    sizes = [len(k) for k, ok in zip(g.ens.ragged("kappa"), done) if ok]
+    return np.repeat(np.array([bool(f) for f in g.table["flag"]], dtype=bool), sizes)
+
+
 def _scan_outputs(g: GlassItem, out: str, per_decade: int, n_boot: int) -> None:
     """eta_scan_<tag>.csv/.png and cumulative_<tag>.csv/.png of one glass ensemble (all samples,
     and the unflagged ones on the cumulative plot where any is flagged)."""
@@ -300,6 +307,7 @@ SAMPLE_COLUMNS = ["file", "ensemble", "sample", "task_index", "energy", "pressur
 def _glass_outputs(glasses: list[GlassItem], out: str, per_decade: int, n_boot: int) -> None:
     """Tables and figures of the glass ensembles (see the module docstring)."""
     stems = {p: _input_stem(p) for p in {g.ens.path for g in glasses}}
+    by_tag = {g.tag: g for g in glasses}
     items, summaries = [], []
     for g in glasses:
         s = gl.summarize(g.ens, stems[g.ens.path])
@@ -352,15 +360,16 @@ def _glass_outputs(glasses: list[GlassItem], out: str, per_decade: int, n_boot: 
         for tag, ens, _, _, s in mine:
             if s.pairs in ("all", "random"):
                 f, kappa = gl.scatter(ens)
+                flagged = _flagged_values(by_tag[tag])
                 binned = gl.kappa_by_force(f, kappa)
                 _write_csv(os.path.join(out, f"scatter_{tag}.csv"), ["f", "kappa"], zip(f, kappa))
                 e = binned["edges"]
                 _write_csv(os.path.join(out, f"kappa_by_f_{tag}.csv"), ["f_lo", "f_hi", "median_kappa", "pairs"],
                            zip(e[:-1], e[1:], binned["median"], binned["counts"]))
-                panels.append((f"{s.model} {s.d}D N={s.N} $T_p$={s.T_p:g}", f, kappa, binned, s.T_p))
+                panels.append((f"{s.model} {s.d}D N={s.N} $T_p$={s.T_p:g}", f, kappa, binned, flagged, s.T_p))
         if panels:
-            panels.sort(key=lambda pnl: -pnl[4])  # the paper's order: highest T_p left
-            _report(fig2_scatter([pnl[:4] for pnl in panels], 1e-3, os.path.join(out, f"fig2_scatter_{group}")))
+            panels.sort(key=lambda pnl: -pnl[5])  # the paper's order: highest T_p left
+            _report(fig2_scatter([pnl[:5] for pnl in panels], 1e-3, os.path.join(out, f"fig2_scatter_{group}")))
         modes = [(tag, gl.mode_statistics(ens)) for tag, ens, *_ in mine if ens.has("eigenvalues")]
         for tag, m in modes:
             _write_csv(os.path.join(out, f"modes_{tag}.csv"), ["omega", "participation"],

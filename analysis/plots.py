@@ -105,12 +105,17 @@ def pkappa_family(curves, stem: str, title: str, slopes=()) -> list[str]:
 
 def fig2_scatter(panels, threshold: float, stem: str) -> list[str]:
     """Fig. 2: kappa against the pair force f, one panel per ensemble, the threshold dashed, and
-    the median kappa in log bins of f.  ``panels``: list of (label, f, kappa, binned) with
-    ``binned`` from :func:`analysis.glass.kappa_by_force`."""
+    the median kappa in log bins of f.  ``panels``: list of (label, f, kappa, binned, flagged)
+    with ``binned`` from :func:`analysis.glass.kappa_by_force` and ``flagged`` a bool per pair
+    (its sample is flagged: drawn in red) or None."""
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
-    for ax, (label, f, kappa, binned) in zip(axes[0], panels):
+    for ax, (label, f, kappa, binned, flagged) in zip(axes[0], panels):
         pos = f > 0
-        ax.loglog(f[pos], kappa[pos], ".", ms=1.5, alpha=0.4, color="tab:blue", rasterized=True)
+        bad = np.zeros(f.shape, dtype=bool) if flagged is None else flagged
+        ax.loglog(f[pos & ~bad], kappa[pos & ~bad], ".", ms=1.5, alpha=0.4, color="tab:blue", rasterized=True)
+        if (pos & bad).any():
+            ax.loglog(f[pos & bad], kappa[pos & bad], ".", ms=1.5, alpha=0.6, color="tab:red", rasterized=True,
+                      label="flagged samples")
         e = binned["edges"]
         ax.loglog(np.sqrt(e[1:] * e[:-1]), binned["median"], "ks-", ms=3, lw=1, label="median")
         ax.axvline(threshold, ls="--", color="k", lw=1)

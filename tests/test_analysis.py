@@ -343,7 +343,7 @@ def test_cli_flags_an_outlier_sample_and_reports_both_subsets(tmp_path):
     assert float(glass[1]["G"]) == pytest.approx(G[1:].mean()) and float(glass[0]["G"]) == pytest.approx(G.mean())
     scan = np.genfromtxt(out / "eta_scan_poly.csv", delimiter=",", names=True)
     assert scan["frac_of_peak"][0] == pytest.approx(0.5) and np.all(scan["err_boot"][:5] > scan["err_naive"][:5])
-    for fig in ("eta_scan_poly", "cumulative_poly", "samples_poly"):
+    for fig in ("eta_scan_poly", "cumulative_poly", "samples_poly", "fig2_scatter_fig4"):
         assert (out / f"{fig}.png").stat().st_size > 1000, fig
     bad = subprocess.run([sys.executable, "-m", "analysis", str(run), "--plots", str(out), "--window", "peak:3"],
                          capture_output=True, text=True, cwd=ROOT, timeout=60)
