@@ -9,8 +9,6 @@ recomputed on each pooled resample.  Draws are seeded, so every table is reprodu
 from __future__ import annotations
 
 import math
-from typing import Callable
-
 import numpy as np
 
 N_BOOT = 200
@@ -25,26 +23,6 @@ def picks(n_groups: int, n_boot: int = N_BOOT, seed: int = SEED) -> np.ndarray:
 def nonempty(groups) -> list[np.ndarray]:
     """The groups as float64 arrays, empty ones dropped (a sample with no values carries no weight)."""
     return [np.asarray(g, dtype=np.float64) for g in groups if len(g)]
-
-
-def bootstrap(groups, stat: Callable[[np.ndarray], float], n_boot: int = N_BOOT,
-              seed: int = SEED) -> np.ndarray:
-    """float64 (n_boot,): ``stat`` of the pooled values of each resample of ``groups``.
-
-    ``stat`` maps a 1-D array to a number and may raise ValueError (that resample is NaN).  Every
-    data-dependent choice inside ``stat`` (a fit window, say) is redone on each resample, so its
-    scatter is part of the error.
-    """
-    groups = nonempty(groups)
-    out = np.full(n_boot, np.nan)
-    if len(groups) < 2:
-        return out
-    for b, idx in enumerate(picks(len(groups), n_boot, seed)):
-        try:
-            out[b] = stat(np.concatenate([groups[i] for i in idx]))
-        except ValueError:
-            pass
-    return out
 
 
 def spread(replicas: np.ndarray, min_ok: float = 0.9) -> float:
@@ -84,13 +62,12 @@ def bootstrap_sample_mean(x, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[fl
     return float(x.mean()), float(x[picks(x.size, n_boot, seed)].mean(axis=1).std(ddof=1))
 
 
-def tail_sums(groups, kmax: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def tail_sums(groups, kmax: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample sufficient statistics of the maximum-likelihood tail fit below ``kmax``:
-    (n below kmax, sum of log(k/kmax) below kmax, n of all positive values), each (n_groups,)."""
+    (n below kmax, sum of log(k/kmax) below kmax), each (n_groups,)."""
     n = np.array([np.count_nonzero((g > 0) & (g < kmax)) for g in groups], dtype=np.float64)
     s = np.array([np.log(g[(g > 0) & (g < kmax)] / kmax).sum() for g in groups])
-    tot = np.array([np.count_nonzero(g > 0) for g in groups], dtype=np.float64)
-    return n, s, tot
+    return n, s
 
 
 def mle_eta_fixed_kmax(groups, kmax: float, n_boot: int = N_BOOT, seed: int = SEED) -> np.ndarray:
@@ -99,7 +76,7 @@ def mle_eta_fixed_kmax(groups, kmax: float, n_boot: int = N_BOOT, seed: int = SE
     groups = nonempty(groups)
     if len(groups) < 2:
         return np.full(n_boot, np.nan)
-    n, s, _ = tail_sums(groups, kmax)
+    n, s = tail_sums(groups, kmax)
     p = picks(len(groups), n_boot, seed)
     nb, sb = n[p].sum(axis=1), s[p].sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):

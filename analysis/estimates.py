@@ -75,7 +75,7 @@ def window_scan(groups, per_decade: int = 10, decades: float = 1.5, start: float
     rows = []
     for j in range(int(round(decades * per_decade)) + 1):
         kmax = start * peak * 10.0 ** (-j / per_decade)
-        n, s, _ = bs.tail_sums(groups, kmax)
+        n, s = bs.tail_sums(groups, kmax)
         if n.sum() < MIN_WINDOW_VALUES:
             break
         eta = -n.sum() / s.sum() - 1.0

@@ -276,20 +276,6 @@ def fit_eta(values: np.ndarray, window: "Window | None" = None, per_decade: int 
     return fit_pool(Pool([np.asarray(values, dtype=np.float64)], per_decade), window, per_decade, min_counts)
 
 
-def fit_eta_mle_window(values: np.ndarray, kmin: float, kmax: float, window: str = "given") -> EtaFit:
-    """Maximum likelihood on the fixed window [kmin, kmax] (see :func:`fit_pool`), without the
-    window checks."""
-    if kmin <= 0:
-        return fit_eta_mle(values, kmax, window)
-    values = np.asarray(values, dtype=np.float64)
-    tail = values[(values >= kmin) & (values < kmax)]
-    if tail.size < 2:
-        raise ValueError(f"fewer than 2 values in [{kmin:g}, {kmax:g})")
-    eta, err = _truncated_mle(tail.size, np.log(tail / kmax).mean(), np.log(kmin / kmax))
-    A = tail.size / values[values > 0].size * (eta + 1.0) / (kmax ** (eta + 1.0) - kmin ** (eta + 1.0))
-    return EtaFit("mle", eta, err, float(A), float(tail.min()), float(kmax), tail.size, window)
-
-
 def prefactor_at(values: np.ndarray, eta: float, kmax: float) -> float:
     """A of p(kappa) = A kappa^eta with eta held fixed, from the fraction F of ``values`` below
     kmax: F = A kmax^(eta+1)/(eta+1).  Compares the weight of the small-kappa tail of

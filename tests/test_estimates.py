@@ -6,7 +6,7 @@ import pytest
 
 from analysis.__main__ import DEFAULT_WINDOW
 from analysis.estimates import clean, cumulative, estimate, window_scan
-from analysis.fits import Window, fit_eta, fit_eta_mle_window
+from analysis.fits import Window, fit_eta
 from analysis.samples import LAMBDA_FACTOR, flags, window_shares
 from analysis.synthetic import clustered_ensemble, with_outlier
 
@@ -55,9 +55,8 @@ def test_lattice_bootstrap_over_realizations_agrees_with_the_naive_error():
 def test_truncated_window_mle_and_bad_windows():
     rng = np.random.default_rng(3)
     k = (1 - rng.random(400_000)) ** (1 / 1.8)
-    f = fit_eta_mle_window(k, 0.1, 0.5)
+    lsq, f = fit_eta(k, Window.parse("kappa:0.1,0.5"))  # the truncated power law on [0.1, 0.5)
     assert abs(f.eta - 0.8) < 3 * f.err and f.kmin >= 0.1 and f.A == pytest.approx(1.8, rel=0.02)
-    lsq, mle = fit_eta(k, Window.parse("kappa:0.1,0.5"))
     assert abs(lsq.eta - 0.8) < 3 * lsq.err and lsq.kmin <= 0.1
     with pytest.raises(ValueError, match="holds 1 values"):
         fit_eta(np.r_[np.full(100, 20.0), 0.5], Window.parse("kappa:0,1"))
