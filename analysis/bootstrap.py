@@ -2,13 +2,16 @@
 
 Values of one glass sample are correlated (its soft pairs cluster around a few soft spots), so
 every per-ensemble error is the standard deviation of the statistic over bootstrap resamples of
-whole samples (tasks): ``n_boot`` draws of n_samples samples with replacement, the statistic
-recomputed on each pooled resample.  Draws are seeded, so every table is reproducible.
+whole samples (tasks): ``n_boot`` draws of n_samples samples with replacement (:func:`picks`),
+the statistic recomputed on each pooled resample.  Draws are seeded, so every table is
+reproducible.  The exponent fits resample through :class:`analysis.fits.Pool` weights
+(analysis.estimates); this module holds the draws and the cheap sums-based estimators.
 """
 
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 N_BOOT = 200
