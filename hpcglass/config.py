@@ -167,15 +167,26 @@ ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEns
 
 
 def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
-    dims = MODEL_DIMENSIONS[ens.model]
-    if ens.d not in dims:
-        raise _fail(path, f"{where}.d", ens.d, f"one of {', '.join(map(str, dims))} for model {ens.model}")
+    _check_dimension(path, where, ens)
     if ens.model == "ipl" and ens.N % 2:
         raise _fail(path, f"{where}.N", ens.N, "an even number (IPL is a 50:50 mixture)")
     if ens.model == "kablj" and ens.N % 5:
         raise _fail(path, f"{where}.N", ens.N, "a multiple of 5 (KABLJ is an 80:20 mixture)")
     if ens.modes > ens.d * (ens.N - 1):
         raise _fail(path, f"{where}.modes", ens.modes, f"at most d (N - 1) = {ens.d * (ens.N - 1)} non-zero modes")
+    _check_harmonic(path, where, ens)
+
+
+def _check_dimension(path: str, where: str, ens) -> None:
+    """``d`` must be one of the model's dimensions (glass and analyse ensembles)."""
+    dims = MODEL_DIMENSIONS[ens.model]
+    if ens.d not in dims:
+        raise _fail(path, f"{where}.d", ens.d, f"one of {', '.join(map(str, dims))} for model {ens.model}")
+
+
+def _check_harmonic(path: str, where: str, ens) -> None:
+    """The harmonic-stage fields shared by glass and analyse ensembles: mode vectors within the
+    modes asked for, and no force threshold for KABLJ."""
     if ens.mode_vectors > ens.modes:
         raise _fail(path, f"{where}.mode_vectors", ens.mode_vectors, f"at most modes = {ens.modes}")
     if ens.model == "kablj" and ens.pairs == "threshold":
@@ -329,15 +340,9 @@ def _relative_to(path: str, file: str) -> str:
 
 
 def _check_analyse(path: str, where: str, ens: "AnalyseEnsemble") -> None:
-    if ens.d:
-        dims = MODEL_DIMENSIONS[ens.model]
-        if ens.d not in dims:
-            raise _fail(path, f"{where}.d", ens.d, f"one of {', '.join(map(str, dims))} for model {ens.model}")
-    if ens.mode_vectors > ens.modes:
-        raise _fail(path, f"{where}.mode_vectors", ens.mode_vectors, f"at most modes = {ens.modes}")
-    if ens.model == "kablj" and ens.pairs == "threshold":
-        raise _fail(path, f"{where}.pairs", ens.pairs,
-                    "all or random for kablj (attractive pairs have f < 0; the paper applies no threshold)")
+    if ens.d:  # 0: taken from the files
+        _check_dimension(path, where, ens)
+    _check_harmonic(path, where, ens)
 
 
 # PETSc options that write files or open viewers/debuggers (an input must not overwrite files).
