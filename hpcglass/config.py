@@ -16,12 +16,15 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
+from .models import MODELS
+
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,62}")
 # Sizes beyond these are refused before any task list is built (docs/inputs.md).
 MAX_TASKS = 1_000_000          # tasks of one input, all ensembles together
 MAX_REALIZATIONS = 10**10      # kappa values of one lattice ensemble
 MAX_PARTICLES = 1_000_000      # N of one glass sample
 LATTICE_DIMENSIONS = (1, 2, 3, 4)
+_MODEL_NAMES = ", ".join(MODELS)
 _QUOTE_MAX = 60                # characters of a quoted value in a message
 
 
@@ -64,7 +67,6 @@ class LatticeEnsemble:
 
 
 # Dimensions each glass former is defined in (physics_spec.md sections 1-3).
-MODEL_DIMENSIONS = {"ipl": (2, 3, 4), "poly": (2, 3), "kablj": (3,)}
 
 
 def _positive(v) -> bool:
@@ -82,8 +84,8 @@ class GlassEnsemble:
 
     name: str
     kind: str
-    model: str = field(metadata=_spec("one of ipl, poly, kablj", lambda v: v in MODEL_DIMENSIONS, "glass former"))
-    d: int = field(metadata=_spec("an integer", None, "dimension (ipl: 2, 3, 4; poly: 2, 3; kablj: 3)"))
+    model: str = field(metadata=_spec(f"one of {_MODEL_NAMES}", lambda v: v in MODELS, "glass former"))
+    d: int = field(metadata=_spec("an integer", None, "dimension (" + "; ".join(f"{n}: {', '.join(map(str, m.dimensions))}" for n, m in MODELS.items()) + ")"))
     N: int = field(metadata=_spec(f"an integer >= 2 (at most {MAX_PARTICLES})", lambda v: 2 <= v <= MAX_PARTICLES,
                                   "particles per sample"))
     samples: int = field(metadata=_spec(f"an integer >= 1 (at most {MAX_TASKS})", lambda v: 1 <= v <= MAX_TASKS,
@@ -143,7 +145,7 @@ class AnalyseEnsemble:
 
     name: str
     kind: str
-    model: str = field(metadata=_spec("one of ipl, poly, kablj", lambda v: v in MODEL_DIMENSIONS, "glass former"))
+    model: str = field(metadata=_spec(f"one of {_MODEL_NAMES}", lambda v: v in MODELS, "glass former"))
     files: tuple = field(metadata=_spec("a non-empty list of file paths", _files_ok,
                                         "configuration files, one task each"))
     format: str = field(default="", metadata=_spec("one of extxyz, lammps-data, h5md, or empty",
@@ -168,10 +170,9 @@ ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEns
 
 def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
     _check_dimension(path, where, ens)
-    if ens.model == "ipl" and ens.N % 2:
-        raise _fail(path, f"{where}.N", ens.N, "an even number (IPL is a 50:50 mixture)")
-    if ens.model == "kablj" and ens.N % 5:
-        raise _fail(path, f"{where}.N", ens.N, "a multiple of 5 (KABLJ is an 80:20 mixture)")
+    wrong_N = MODELS[ens.model].check_N(ens.N)
+    if wrong_N:
+        raise _fail(path, f"{where}.N", ens.N, wrong_N)
     if ens.modes > ens.d * (ens.N - 1):
         raise _fail(path, f"{where}.modes", ens.modes, f"at most d (N - 1) = {ens.d * (ens.N - 1)} non-zero modes")
     _check_harmonic(path, where, ens)
@@ -179,7 +180,7 @@ def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
 
 def _check_dimension(path: str, where: str, ens) -> None:
     """``d`` must be one of the model's dimensions (glass and analyse ensembles)."""
-    dims = MODEL_DIMENSIONS[ens.model]
+    dims = MODELS[ens.model].dimensions
     if ens.d not in dims:
         raise _fail(path, f"{where}.d", ens.d, f"one of {', '.join(map(str, dims))} for model {ens.model}")
 
@@ -189,9 +190,9 @@ def _check_harmonic(path: str, where: str, ens) -> None:
     modes asked for, and no force threshold for KABLJ."""
     if ens.mode_vectors > ens.modes:
         raise _fail(path, f"{where}.mode_vectors", ens.mode_vectors, f"at most modes = {ens.modes}")
-    if ens.model == "kablj" and ens.pairs == "threshold":
+    if MODELS[ens.model].attractive and ens.pairs == "threshold":
         raise _fail(path, f"{where}.pairs", ens.pairs,
-                    "all or random for kablj (attractive pairs have f < 0; the paper applies no threshold)")
+                    f"all or random for {ens.model} (attractive pairs have f < 0; the paper applies no threshold)")
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Species names per model, in type-index order.
-SPECIES_NAMES = {"ipl": ("S", "L"), "kablj": ("A", "B"), "poly": ("P",)}
+from .models import MODELS
+
+# Species names per model, in type-index order (each model module declares its own).
+SPECIES_NAMES = {name: m.species_names for name, m in MODELS.items()}
 FORMATS = ("extxyz", "lammps-data", "h5md")
 
 
@@ -114,7 +116,7 @@ def write_extxyz(path: str, conf: Configuration, model: str) -> None:
     # LAMMPS) in "type", and its names in the key species_names
     props = ["species:S:1", "pos:R:3", "type:I:1"]
     cols = [np.array(["X"] * conf.N, dtype=object), x3, (conf.species + 1)[:, None]]
-    if conf.diameter is not None and model == "poly":
+    if conf.diameter is not None and _sized(model):
         props.append("diameter:R:1")
         cols.append(conf.diameter[:, None])
     if conf.forces is not None:
@@ -203,7 +205,7 @@ def write_lammps_data(path: str, conf: Configuration, model: str, v: np.ndarray 
     head += f" model={model} d={d}"
     if conf.energy is not None:
         head += f" energy={_f(conf.energy)}"
-    sphere = model == "poly"
+    sphere = _sized(model)
     with open(path, "w") as fh:
         fh.write(f"{head}\n\n{N} atoms\n{ntypes} atom types\n\n")
         for ax in "xy" if d == 2 else "xyz":
@@ -437,13 +439,18 @@ def check_configuration(path: str, conf: Configuration, model, N: int = 0, d: in
         raise ConfigurationError(f"{path}: box too small for the cutoff: L = {conf.L:.6g} <= 2 x cutoff {rc:.6g}")
 
 
+def _sized(model: str) -> bool:
+    """True for a model whose particles carry sizes (polydisperse) rather than species."""
+    return model in MODELS and MODELS[model].polydisperse
+
+
 def model_for(conf: Configuration, name: str):
     """The named model (ipl, poly, kablj) on this configuration's box, species and sizes."""
     from .models import make_model
 
     m = make_model(name, conf.d, conf.N, conf.N / conf.L**conf.d, np.random.default_rng(0), size_method="quantile")
-    sizes = conf.diameter if name == "poly" and conf.diameter is not None else m.sizes
-    species = conf.species if name != "poly" else np.zeros(conf.N, dtype=np.int64)
+    sizes = conf.diameter if m.poly and conf.diameter is not None else m.sizes
+    species = conf.species if not m.poly else np.zeros(conf.N, dtype=np.int64)
     return type(m)(**{**m.__dict__, "L": float(conf.L), "species": np.ascontiguousarray(species, dtype=np.int64),
                       "sizes": np.ascontiguousarray(sizes, dtype=np.float64)})
 
@@ -471,7 +478,7 @@ def from_run_file(path: str, ensemble: str, sample: int) -> tuple[Configuration,
         x = g["position"][sample]
         conf = Configuration(
             x=x, L=float(g["box"][sample]), species=g["species"][sample].astype(np.int64),
-            diameter=g["diameter"][sample] if model == "poly" else None,
+            diameter=g["diameter"][sample] if _sized(model) else None,
             energy=float(g["energy"][sample]) * x.shape[0] if "energy" in g else None, model=model)
     return conf, model
 
@@ -487,7 +494,9 @@ def write_lammps_table(path: str, model, n: int, r_inner: float = 0.3) -> None:
     spaced in r^2 (the RSQ grid LAMMPS interpolates on, so the file points are its nodes) from
     r_inner lambda_ij to the cutoff x_c lambda_ij, where phi and phi' vanish."""
     from .kernels.pair import pair_phi
+    from .potentials import padded
 
+    c = padded(model.coeffs)
     if model.poly:
         raise ValueError("a LAMMPS table needs a binary model (ipl, kablj), not poly")
     with open(path, "w") as fh:
@@ -497,7 +506,7 @@ def write_lammps_table(path: str, model, n: int, r_inner: float = 0.3) -> None:
             r = np.sqrt(np.linspace(lo * lo, rc * rc, n))
             e, f = np.empty(n), np.empty(n)
             for k in range(n):
-                e[k], d1, _ = pair_phi(r[k], lam, eps, model.base, model.xc, model.coeffs)
+                e[k], d1, _ = pair_phi(r[k], lam, eps, model.base, model.xc, *c)
                 f[k] = -d1
             fh.write(f"\n{name}\nN {n} RSQ {lo!r} {rc!r}\n\n")
             np.savetxt(fh, np.column_stack([np.arange(1, n + 1), r, e, f]), fmt=["%d", "%.17g", "%.17g", "%.17g"])
@@ -507,7 +516,7 @@ def lammps_pair_lines(model, style: str, n: int = 20000, table_style: str = "spl
                       table_file: str = "table.txt") -> str:
     """LAMMPS pair_style/pair_coeff lines for a binary model: ``table`` (the tabulated potential
     of :func:`write_lammps_table`, the same physics) or ``lj/cut`` (KABLJ coefficients with a
-    plain energy shift: equal to make_model('kablj', smoothed_lj=False), not to the smoothed default)."""
+    plain energy shift: equal to make_model('kablj', smoothed=False), not to the smoothed default)."""
     if style == "table":
         lines = [f"pair_style table {table_style} {n}"]
         for name, a, b in LAMMPS_TYPE_PAIRS:

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .config import MODEL_DIMENSIONS
+from .models import MODELS
 from .tasks import Task
 
 
@@ -166,7 +166,7 @@ def run_analyse(task: Task, root_seed: int) -> dict:
         raise ConfigurationError(f"{path}: wrong atom count: {conf.N} atoms, the ensemble has N = {N}")
     if conf.d != d:
         raise ConfigurationError(f"{path}: dimension {conf.d}, the ensemble has d = {d}")
-    if d not in MODEL_DIMENSIONS[ens.model]:
+    if d not in MODELS[ens.model].dimensions:
         raise ConfigurationError(f"{path}: model {ens.model} is not defined in d = {d}")
     model = model_for(conf, ens.model)
     check_configuration(path, conf, model, N, d)

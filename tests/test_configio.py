@@ -241,7 +241,7 @@ def _lammps_glass(workdir, name: str, N: int, style: str, seed: int):
     wd = workdir / name
     wd.mkdir()
     rng = np.random.default_rng(seed)
-    m = make_model(name, 3, N, smoothed_lj=style == "table")
+    m = make_model(name, 3, N, smoothed=style == "table")
     x = fire(rng.random((N, 3)) * m.L, m.L, VerletList(m).force, ftol=1.0).x
     configio.write_lammps_data(str(wd / "start.data"), Configuration(x, m.L, m.species), name)
     if style == "table":

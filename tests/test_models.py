@@ -11,8 +11,16 @@ from hpcglass.edan import read_edan
 from hpcglass.kernels.cells import candidate_pairs
 from hpcglass.kernels.forces import VerletList, energy_forces, pair_terms
 from hpcglass.kernels.pair import pair_phi
-from hpcglass.models import (BASE_LJ, base_derivatives, ipl_coefficients, make_model, poly_sizes,
-                             smoothing_coefficients)
+from hpcglass.models import make_model, poly_sizes
+from hpcglass.potentials import padded, solve_smoothing
+from hpcglass.potentials.inverse_power import IPL10
+from hpcglass.potentials.lennard_jones import LJ, power_derivatives
+from hpcglass.potentials.inverse_power import smoothing as ipl_coefficients
+
+
+def ipl_derivatives(x, kmax):
+    """d^k/dx^k x^-10, k = 0..kmax, by the power rule (independent of the numba base)."""
+    return np.array([np.prod(np.arange(-10, -10 - k, -1)) * x ** (-10 - k) for k in range(kmax + 1)])
 from hpcglass.sampling.minimize import MinimizationError, fire
 
 CASES = [("ipl", 2), ("ipl", 3), ("ipl", 4), ("poly", 2), ("poly", 3), ("kablj", 3)]
@@ -29,29 +37,35 @@ def jittered(name, d, N, seed=0, amp=0.15):
 
 
 def test_constants_match_the_spec():
-    assert np.allclose(ipl_coefficients(1.48), [-1.1106337663, 1.2676152372, -0.4960406073, 0.0660511826], atol=1e-10)
-    assert np.allclose(ipl_coefficients(1.5), [-0.9711256753, 1.0790285281, -0.4110584869, 0.0532853594], atol=1e-10)
-    assert np.allclose(ipl_coefficients(1.4), [-1.9360103299, 2.4694009310, -1.0799129436, 0.1607013309], atol=1e-10)
-    assert np.allclose(smoothing_coefficients(BASE_LJ, 2.5, 2), [0.16196095, -0.03880620, 0.00248050], atol=1e-8)
+    assert np.allclose(ipl_coefficients(1.48, 3), [-1.1106337663, 1.2676152372, -0.4960406073, 0.0660511826], atol=1e-10)
+    assert np.allclose(ipl_coefficients(1.5, 3), [-0.9711256753, 1.0790285281, -0.4110584869, 0.0532853594], atol=1e-10)
+    assert np.allclose(ipl_coefficients(1.4, 3), [-1.9360103299, 2.4694009310, -1.0799129436, 0.1607013309], atol=1e-10)
+    assert np.allclose(LJ.coefficients(2.5, 2), [0.16196095, -0.03880620, 0.00248050], atol=1e-8)
     # closed form == general linear solve for the IPL base
-    assert np.allclose(smoothing_coefficients(0, 1.48, 3), ipl_coefficients(1.48), rtol=1e-12)
-    assert np.allclose(pair_phi(1.0, 1.0, 1.0, 0, 1.48, ipl_coefficients(1.48)),
+    assert np.allclose(solve_smoothing(ipl_derivatives(1.48, 3), 1.48, 3), ipl_coefficients(1.48, 3), rtol=1e-12)
+    # the numba base's derivatives are those of the power rule, for both potentials
+    for x in (0.9, 1.2, 1.48):
+        assert np.allclose(IPL10.derivatives(x), ipl_derivatives(x, 3), rtol=1e-13)
+        assert np.allclose(LJ.derivatives(x), power_derivatives(x, 3), rtol=1e-12)
+    assert np.allclose(pair_phi(1.0, 1.0, 1.0, IPL10.base, 1.48, *padded(ipl_coefficients(1.48, 3))),
                        [0.7269920463, -9.0526248588, 108.5642787], rtol=1e-9)
 
 
-@pytest.mark.parametrize("base,xc,coeffs,q", [(0, 1.48, ipl_coefficients(1.48), 3), (0, 1.4, ipl_coefficients(1.4), 3),
-                                              (BASE_LJ, 2.5, smoothing_coefficients(BASE_LJ, 2.5, 2), 2)])
-def test_potential_and_derivatives_vanish_at_cutoff(base, xc, coeffs, q):
+@pytest.mark.parametrize("pot,xc,q", [(IPL10, 1.48, 3), (IPL10, 1.4, 3), (LJ, 2.5, 2)])
+def test_potential_and_derivatives_vanish_at_cutoff(pot, xc, q):
+    base, coeffs = pot.base, pot.coefficients(xc, q)
+    c = padded(coeffs)
     lam = 1.3
     for r in (xc * lam * (1 - 1e-7), xc * lam):
-        phi, d1, d2 = pair_phi(r, lam, 1.0, base, xc, coeffs)
+        phi, d1, d2 = pair_phi(r, lam, 1.0, base, xc, *c)
         assert abs(phi) < 1e-12 and abs(d1) < 1e-9 and abs(d2) < 1e-5
     # the q-th derivative of base + polynomial is zero at xc too (phi''' for q = 3)
     poly = [c * np.prod(np.arange(2 * l, 2 * l - q, -1)) * xc ** (2 * l - q) for l, c in enumerate(coeffs)]
-    assert abs(base_derivatives(base, xc, q)[q] + sum(poly)) < 1e-10
+    exact = ipl_derivatives(xc, q) if pot is IPL10 else power_derivatives(xc, q)
+    assert abs(exact[q] + sum(poly)) < 1e-10
     # phi' and phi'' are the derivatives of phi
     r, h = 1.1 * lam, 1e-5
-    p = [pair_phi(r + k * h, lam, 1.0, base, xc, coeffs) for k in (-1, 0, 1)]
+    p = [pair_phi(r + k * h, lam, 1.0, base, xc, *c) for k in (-1, 0, 1)]
     assert (p[2][0] - p[0][0]) / (2 * h) == pytest.approx(p[1][1], rel=1e-7)
     assert (p[2][1] - p[0][1]) / (2 * h) == pytest.approx(p[1][2], rel=1e-7)
 

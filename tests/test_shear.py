@@ -9,7 +9,7 @@ import pytest
 from hpcglass.edan import read_edan
 from hpcglass.harmonic import HarmonicSystem, elastic_moduli
 from hpcglass.kernels.forces import VerletList, energy_forces, pair_terms
-from hpcglass.kernels.shear import lees_edwards_wrap, sheared_energy_forces
+from lees_edwards import lees_edwards_wrap, sheared_energy_forces
 from hpcglass.models import make_model
 from hpcglass.sampling.minimize import fire
 

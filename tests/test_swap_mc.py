@@ -8,11 +8,16 @@ import pytest
 from scipy import stats
 
 from hpcglass.kernels.forces import VerletList, energy_forces
-from hpcglass.kernels.pair import ipl10_energy_x2, pair_phi
+from hpcglass.kernels.pair import pair_phi, reduced_energy_x2
+from hpcglass.potentials.inverse_power import IPL10
 from hpcglass.models import make_model
 from hpcglass.sampling.md import maxwell_velocities, run_nvt
 from hpcglass.sampling.minimize import fire
 from hpcglass.sampling.swap_mc import _KEY_BUCKETS, _ROUND, _attempts, _sorted_rows, size_bounds, swap_mc
+
+
+def ipl10_energy_x2(x2, *c):
+    return reduced_energy_x2(IPL10.base, x2, *c)
 
 
 def test_ipl10_energy_x2_is_phi():
@@ -21,7 +26,7 @@ def test_ipl10_energy_x2_is_phi():
     c[:len(m.coeffs)] = m.coeffs
     for lam in (1.0, 1.3, 2.1):
         for r in np.linspace(0.8, m.xc * lam * (1 - 1e-9), 200):
-            assert ipl10_energy_x2((r / lam) ** 2, *c) == pytest.approx(pair_phi(r, lam, 1.0, 0, m.xc, m.coeffs)[0],
+            assert ipl10_energy_x2((r / lam) ** 2, *c) == pytest.approx(pair_phi(r, lam, 1.0, m.base, m.xc, *c)[0],
                                                                          rel=1e-12, abs=1e-15)
 
 
@@ -185,7 +190,7 @@ def _drifted_pair(draw):
     c = np.zeros(4)
     c[:len(m.coeffs)] = m.coeffs
     stats = np.zeros(5)
-    k, _ = _attempts(x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, 0.2, 0.2, np.array([0.2, 0.15]), np.array([0]),
+    k, _ = _attempts(m.base, x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, 0.2, 0.2, np.array([0.2, 0.15]), np.array([0]),
                      np.array([0.2, 0.15, 0.0]), (*rows, 0.5 * m.xc, skin), np.empty(2, dtype=np.uint64), 0,
                      (m.nonadd, m.xc**2, *c), np.array([draw]), 0, stats)
     assert k == 1

@@ -6,13 +6,14 @@ import numba
 import numpy as np
 
 from ..models import PairModel
+from ..potentials import padded
 from ..pairs import PairTerms
 from .cells import candidate_pairs, neighbour_offsets, sort_into_cells, stencil_table, verlet_skin
 from .pair import pair_params, pair_phi, pair_phi_force_r2
 
 
 @numba.njit(cache=True, nogil=True)
-def _energy_forces(x, L, pi, pj, species, sizes, lam_tab, eps_tab, poly, nonadd, base, xc, coeffs, F):
+def _energy_forces(x, L, pi, pj, species, sizes, lam_tab, eps_tab, poly, nonadd, base, xc, c, F):
     """Fill F (N, d) with the forces; return (U, virial sum of phi'(r) r) over the candidate pairs."""
     N, d = x.shape
     F[:] = 0.0
@@ -33,7 +34,7 @@ def _energy_forces(x, L, pi, pj, species, sizes, lam_tab, eps_tab, poly, nonadd,
         if r2 >= rc * rc:
             continue
         r = np.sqrt(r2)
-        phi, dphi, _ = pair_phi(r, lam, eps, base, xc, coeffs)
+        phi, dphi, _ = pair_phi(r, lam, eps, base, xc, c[0], c[1], c[2], c[3])
         U += phi
         w += dphi * r
         s = -dphi / r
@@ -44,7 +45,7 @@ def _energy_forces(x, L, pi, pj, species, sizes, lam_tab, eps_tab, poly, nonadd,
 
 
 @numba.njit(cache=True, nogil=True)
-def _pair_terms(x, L, pi, pj, species, sizes, lam_tab, eps_tab, poly, nonadd, base, xc, coeffs, keep, rij, r, d1, d2):
+def _pair_terms(x, L, pi, pj, species, sizes, lam_tab, eps_tab, poly, nonadd, base, xc, c, keep, rij, r, d1, d2):
     N, d = x.shape
     for p in range(pi.shape[0]):
         i = pi[p]
@@ -60,12 +61,14 @@ def _pair_terms(x, L, pi, pj, species, sizes, lam_tab, eps_tab, poly, nonadd, ba
         r[p] = rp
         keep[p] = rp < xc * lam
         if keep[p]:
-            _, d1[p], d2[p] = pair_phi(rp, lam, eps, base, xc, coeffs)
+            _, d1[p], d2[p] = pair_phi(rp, lam, eps, base, xc, c[0], c[1], c[2], c[3])
 
 
-def _args(model: PairModel):
+def model_args(model: PairModel) -> tuple:
+    """The model as kernel arguments: (species, sizes, lam, eps, poly, nonadd, base, xc, c) with c
+    the smoothing coefficients zero-padded to four."""
     return (model.species, model.sizes, model.lam, model.eps, model.poly, model.nonadd, model.base,
-            model.xc, model.coeffs)
+            model.xc, padded(model.coeffs))
 
 
 def energy_forces(x: np.ndarray, model: PairModel, pairs=None) -> tuple[float, np.ndarray, float]:
@@ -77,7 +80,7 @@ def energy_forces(x: np.ndarray, model: PairModel, pairs=None) -> tuple[float, n
     x = np.ascontiguousarray(x, dtype=np.float64)
     pi, pj = pairs if pairs is not None else candidate_pairs(x, model.L, model.max_cutoff)
     F = np.empty_like(x)
-    U, w = _energy_forces(x, model.L, pi, pj, *_args(model), F)
+    U, w = _energy_forces(x, model.L, pi, pj, *model_args(model), F)
     return U, F, -w / (model.d * model.volume)
 
 
@@ -88,7 +91,7 @@ def pair_terms(x: np.ndarray, model: PairModel) -> PairTerms:
     P, d = pi.shape[0], x.shape[1]
     keep = np.empty(P, dtype=np.bool_)
     rij, r, d1, d2 = np.empty((P, d)), np.empty(P), np.zeros(P), np.zeros(P)
-    _pair_terms(x, model.L, pi, pj, *_args(model), keep, rij, r, d1, d2)
+    _pair_terms(x, model.L, pi, pj, *model_args(model), keep, rij, r, d1, d2)
     return PairTerms(pi[keep], pj[keep], rij[keep], r[keep], d1[keep], d2[keep])
 
 
@@ -233,10 +236,9 @@ class VerletList:
         self.x_ref = None
         self.rows = self.start = self.nbr = None
         self.builds = 0
-        if not 2 <= model.d <= 4 or model.coeffs.shape[0] > 4:
-            raise ValueError("VerletList supports d = 2..4 and smoothing polynomials up to x^6")
-        self._coeffs = np.zeros(4)
-        self._coeffs[:model.coeffs.shape[0]] = model.coeffs
+        if not 2 <= model.d <= 4:
+            raise ValueError("VerletList supports d = 2..4")
+        self._args = model_args(model)
 
     def update(self, x: np.ndarray) -> None:
         """Rebuild the list if some particle moved more than skin/2 since the last build."""
@@ -277,7 +279,5 @@ class VerletList:
         self.update(x)
         x = np.ascontiguousarray(x, dtype=np.float64)
         F = np.empty_like(x)
-        m = self.model
-        U, _ = _row_forces(x, m.L, self.rows, self.start, self.nbr, m.species, m.sizes, m.lam, m.eps, m.poly,
-                           m.nonadd, m.base, m.xc, self._coeffs, F)
+        U, _ = _row_forces(x, self.model.L, self.rows, self.start, self.nbr, *self._args, F)
         return U, F

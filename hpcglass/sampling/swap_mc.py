@@ -63,8 +63,9 @@ import numpy as np
 
 from ..kernels.cells import neighbour_offsets, sort_into_cells, stencil_table, verlet_skin
 from ..kernels.forces import energy_forces
-from ..kernels.pair import ipl10_energy_x2, poly_lambda
+from ..kernels.pair import poly_lambda, reduced_energy_x2
 from ..models import PairModel
+from ..potentials import padded
 
 # Random numbers per attempt: move kind, particle i, partner j (swap), acceptance, d displacement.
 _FIXED_DRAWS = 4
@@ -301,11 +302,11 @@ def _min_image(t, L, inv_L):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _phi_cut(r2, l2, xc2, c0, c1, c2, c3):
+def _phi_cut(base, r2, l2, xc2, c0, c1, c2, c3):
     """phi at squared distance r2 and squared pair size l2, 0 beyond the cutoff (xc2 = x_c^2;
     c0..c3 the smoothing coefficients).  Both sides are evaluated and one is selected."""
     x2 = r2 / l2
-    e = ipl10_energy_x2(x2, c0, c1, c2, c3)
+    e = reduced_energy_x2(base, x2, c0, c1, c2, c3)
     return e if x2 < xc2 else 0.0
 
 
@@ -332,7 +333,7 @@ def _row_end(start, ends, i, stop, k_lo, width):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
+def _resize_energy(base, i, s_new, skip, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
                    grown, n_grown, nonadd, xc2, c0, c1, c2, c3):
     """U(sizes[i] -> s_new) - U for particle i, over its neighbours but ``skip``.
 
@@ -355,20 +356,20 @@ def _resize_energy(i, s_new, skip, x, sizes, L, start, nbr, ends, k_lo, width, h
         sk = x[k, _W]
         lo = poly_lambda(s, sk, nonadd)
         ln = poly_lambda(s_new, sk, nonadd)
-        v = _phi_cut(r2, ln * ln, xc2, c0, c1, c2, c3) - _phi_cut(r2, lo * lo, xc2, c0, c1, c2, c3)
+        v = _phi_cut(base, r2, ln * ln, xc2, c0, c1, c2, c3) - _phi_cut(base, r2, lo * lo, xc2, c0, c1, c2, c3)
         du += 0.0 if (sk < 0.0) | (k == skip) else v
     for g in range(np.uint64(n_grown)):
         k = grown[g]
         r2 = _r2_to(p0, p1, p2, x, k, L, inv_L)
         lo = poly_lambda(s, sizes[k], nonadd)
         ln = poly_lambda(s_new, sizes[k], nonadd)
-        v = _phi_cut(r2, ln * ln, xc2, c0, c1, c2, c3) - _phi_cut(r2, lo * lo, xc2, c0, c1, c2, c3)
+        v = _phi_cut(base, r2, ln * ln, xc2, c0, c1, c2, c3) - _phi_cut(base, r2, lo * lo, xc2, c0, c1, c2, c3)
         du += 0.0 if (k == i) | (k == skip) else v
     return du
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _move_energy(i, e0, e1, e2, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift, grown, n_grown,
+def _move_energy(base, i, e0, e1, e2, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift, grown, n_grown,
                  nonadd, xc2, c0, c1, c2, c3):
     """U(x[i] + e) - U(x[i]) for particle i moved by the step e = (e0, e1, e2); arguments as
     ``_resize_energy``.  The pair vector after the step is the minimum-image one before it plus
@@ -387,7 +388,7 @@ def _move_energy(i, e0, e1, e2, x, sizes, L, start, nbr, ends, k_lo, width, half
         t0, t1, t2 = _vector_to(p0, p1, p2, x, k, L, inv_L)
         r2 = t0 * t0 + t1 * t1 + t2 * t2
         t0, t1, t2 = t0 + e0, t1 + e1, t2 + e2
-        v = _phi_cut(t0 * t0 + t1 * t1 + t2 * t2, l2, xc2, c0, c1, c2, c3) - _phi_cut(r2, l2, xc2, c0, c1, c2, c3)
+        v = _phi_cut(base, t0 * t0 + t1 * t1 + t2 * t2, l2, xc2, c0, c1, c2, c3) - _phi_cut(base, r2, l2, xc2, c0, c1, c2, c3)
         du += 0.0 if sk < 0.0 else v
     for g in range(np.uint64(n_grown)):
         k = grown[g]
@@ -396,13 +397,13 @@ def _move_energy(i, e0, e1, e2, x, sizes, L, start, nbr, ends, k_lo, width, half
         t0, t1, t2 = _vector_to(p0, p1, p2, x, k, L, inv_L)
         r2 = t0 * t0 + t1 * t1 + t2 * t2
         t0, t1, t2 = t0 + e0, t1 + e1, t2 + e2
-        v = _phi_cut(t0 * t0 + t1 * t1 + t2 * t2, l2, xc2, c0, c1, c2, c3) - _phi_cut(r2, l2, xc2, c0, c1, c2, c3)
+        v = _phi_cut(base, t0 * t0 + t1 * t1 + t2 * t2, l2, xc2, c0, c1, c2, c3) - _phi_cut(base, r2, l2, xc2, c0, c1, c2, c3)
         du += 0.0 if k == i else v
     return du
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, disp, nb, grown, n_grown, pot, draws, k0,
+def _attempts(base, x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, disp, nb, grown, n_grown, pot, draws, k0,
               stats):
     """Run the attempts draws[k0:], updating x, sizes, the grown list and stats in place.
 
@@ -435,9 +436,9 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, disp, 
             # the i-j term is symmetric in the two sizes, so it cancels and is skipped
             drift_i = disp[i] + (moved[1] if i == lead[0] else moved[0])
             drift_j = disp[j] + (moved[1] if j == lead[0] else moved[0])
-            du = (_resize_energy(i, sj, j, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift_i,
+            du = (_resize_energy(base, i, sj, j, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift_i,
                                  grown, n_grown, nonadd, xc2, c0, c1, c2, c3)
-                  + _resize_energy(j, si, i, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift_j,
+                  + _resize_energy(base, j, si, i, x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift_j,
                                    grown, n_grown, nonadd, xc2, c0, c1, c2, c3))
             stats[2] += 1.0
             if du <= 0.0 or u[3] < np.exp(-du / T):
@@ -472,7 +473,7 @@ def _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, disp, 
         if m + other >= skin:
             return k, n_grown
         drift = max(m, disp[i]) + other
-        du = _move_energy(i, e[0], e[1], e[2], x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
+        du = _move_energy(base, i, e[0], e[1], e[2], x, sizes, L, start, nbr, ends, k_lo, width, half_xc, drift,
                           grown, n_grown, nonadd, xc2, c0, c1, c2, c3)
         stats[0] += 1.0
         if du <= 0.0 or u[3] < np.exp(-du / T):
@@ -514,9 +515,8 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
         raise ValueError(f"bad swap-MC parameters: p_swap={p_swap}, T={T}, sweeps={sweeps}, skin={skin}, "
                          f"max_grown={max_grown}, size_margin={size_margin}")
     N, d, L = model.N, model.d, model.L
-    if d > _W or model.base != 0 or len(model.coeffs) > 4:
-        raise ValueError(f"swap Monte Carlo is built for the POLY r^-10 potential in d <= {_W} "
-                         f"with at most 4 smoothing terms (d = {d}, {len(model.coeffs)} terms)")
+    if d > _W:
+        raise ValueError(f"swap Monte Carlo is built for d <= {_W} (d = {d})")
     tune = min(sweeps // 10, 1000) if tune is None else tune
     skin_max = verlet_skin(L, model.max_cutoff, np.inf)
     skin = min(skin, skin_max)
@@ -525,9 +525,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
     x = np.zeros((N, _W + 1))
     x[:, :d] = np.mod(x0, L)
     sizes = np.array(model.sizes, dtype=np.float64)
-    c = np.zeros(4)
-    c[:len(model.coeffs)] = model.coeffs
-    pot = (model.nonadd, model.xc**2, *c)
+    pot = (model.nonadd, model.xc**2, *padded(model.coeffs))
     grown = np.empty(max_grown, dtype=np.uint64)
     moved, lead, disp = np.zeros(2), np.full(1, -1), np.zeros(N)
     U = None
@@ -554,7 +552,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
                 moved[:], lead[0], disp[:] = 0.0, -1, 0.0
                 nb = (*rows, 0.5 * model.xc, skin)
                 n_grown, rebuilds = 0, rebuilds + 1
-            k, n_grown = _attempts(x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, disp, nb, grown,
+            k, n_grown = _attempts(model.base, x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, disp, nb, grown,
                                    n_grown, pot, draws, k, stats)
             rebuild = k < N
         U += stats[4]

@@ -2,7 +2,7 @@
 
 An image shifted by n_y L along y is shifted by n_y gamma L along x.  All pairs are visited
 (O(N^2)): this kernel serves finite-strain checks of the moduli on small samples, not
-production runs.
+production runs.  A test helper: the moduli checks of tests/test_shear.py use it.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..models import PairModel
-from .pair import pair_params, pair_phi
+from hpcglass.kernels.forces import model_args
+from hpcglass.kernels.pair import pair_params, pair_phi
+from hpcglass.models import PairModel
 
 
 @numba.njit(cache=True, nogil=True)
-def _sheared(x, L, gamma, species, sizes, lam_tab, eps_tab, poly, nonadd, base, xc, coeffs, F):
+def _sheared(x, L, gamma, species, sizes, lam_tab, eps_tab, poly, nonadd, base, xc, c, F):
     N, d = x.shape
     F[:] = 0.0
     U = 0.0
@@ -40,7 +41,7 @@ def _sheared(x, L, gamma, species, sizes, lam_tab, eps_tab, poly, nonadd, base, 
             if r2 >= rc * rc:
                 continue
             r = np.sqrt(r2)
-            phi, dphi, _ = pair_phi(r, lam, eps, base, xc, coeffs)
+            phi, dphi, _ = pair_phi(r, lam, eps, base, xc, c[0], c[1], c[2], c[3])
             U += phi
             sxy += dphi * dx[0] * dx[1] / r
             s = -dphi / r
@@ -54,8 +55,7 @@ def sheared_energy_forces(x: np.ndarray, model: PairModel, gamma: float) -> tupl
     """(U, F (N, d), sigma_xy = V^-1 sum phi' x y / r) at shear strain gamma (Lees-Edwards)."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     F = np.empty_like(x)
-    U, s = _sheared(x, model.L, gamma, model.species, model.sizes, model.lam, model.eps, model.poly,
-                    model.nonadd, model.base, model.xc, model.coeffs, F)
+    U, s = _sheared(x, model.L, gamma, *model_args(model), F)
     return U, F, s / model.volume
 
 
