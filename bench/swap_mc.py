@@ -30,7 +30,8 @@ from hpcglass.kernels.cells import candidate_pairs  # noqa: E402
 from hpcglass.kernels.forces import VerletList  # noqa: E402
 from hpcglass.models import make_model  # noqa: E402
 from hpcglass.sampling.minimize import fire  # noqa: E402
-from hpcglass.sampling.swap_mc import _row_end, _sorted_rows, size_bounds, swap_mc  # noqa: E402
+from hpcglass.sampling.swap_mc import swap_mc  # noqa: E402
+from hpcglass.sampling.swap_rows import row_end, size_bounds, sorted_rows  # noqa: E402
 
 
 def main() -> None:
@@ -56,9 +57,9 @@ def main() -> None:
             wall = time.perf_counter() - t0
             xp = np.zeros((m.N, 3))
             xp[:, :d] = warm.x
-            start, _, _, ends, k_lo, width = _sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin,
+            start, _, _, ends, k_lo, width = sorted_rows(xp, d, size_bounds(m.sizes), m.L, m.xc, r.skin,
                                                           m.max_cutoff + r.skin)
-            visited = np.mean([_row_end(start, ends, i, 0.5 * m.xc * m.sizes[i] + r.skin, k_lo, width) - start[i]
+            visited = np.mean([row_end(start, ends, i, 0.5 * m.xc * m.sizes[i] + r.skin, k_lo, width) - start[i]
                                for i in range(m.N)])
             plain = len(candidate_pairs(warm.x, m.L, m.max_cutoff + r.skin)[0]) * 2 / m.N
             print(f"POLY {d}D N={args.N} T={args.T} skin {skin:.2f} -> {r.skin:.2f}: {r.attempts / wall:.3g} "

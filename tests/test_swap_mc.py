@@ -13,7 +13,9 @@ from hpcglass.potentials.inverse_power import IPL10
 from hpcglass.models import make_model
 from hpcglass.sampling.md import maxwell_velocities, run_nvt
 from hpcglass.sampling.minimize import fire
-from hpcglass.sampling.swap_mc import _KEY_BUCKETS, _ROUND, _attempts, _sorted_rows, size_bounds, swap_mc
+from hpcglass.sampling.swap_mc import swap_mc
+from hpcglass.sampling.swap_rows import KEY_BUCKETS, ROUND, size_bounds, sorted_rows
+from hpcglass.sampling.swap_trials import attempts
 
 
 def ipl10_energy_x2(x2, *c):
@@ -108,7 +110,7 @@ def test_chain_does_not_depend_on_skin_or_grown_list(d):
     and with the skin steered during the run, the same random numbers give the same chain.  A
     missed neighbour changes some dU and the chains part.  High T and many swaps, so sizes move a
     lot between rebuilds; the thin-skin run has no size margin, so the row prefixes have no
-    slack beyond the drift bounds and the rounding to _ROUND entries.  The drift bounds alone
+    slack beyond the drift bounds and the rounding to ROUND entries.  The drift bounds alone
     are tested on exact prefixes below."""
     m, x, _ = _poly_liquid(N=200, d=d)
     a = swap_mc(x, m, 2.0, 40, np.random.default_rng(4), p_swap=0.5, skin=0.25, max_grown=2, tune=0,
@@ -133,17 +135,17 @@ def test_rows_hold_every_pair_within_reach(d, N):
     """The rows against a brute-force list, for an all-pairs box (3D N = 200) and cell searches
     (N = 2000): each row holds exactly the k != i with key = r_ik - x_c b_k / 2 < key_max, and
     the prefix up to ends[i, b] holds every entry below the upper edge of bucket b with fewer
-    than _ROUND entries more, its length a multiple of _ROUND or the whole row."""
+    than ROUND entries more, its length a multiple of ROUND or the whole row."""
     m = make_model("poly", d, N, rng=np.random.default_rng(3))
     x = np.zeros((N, 3))
     x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
     skin, bound = 0.7, size_bounds(m.sizes)
-    start, end, nbr, ends, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    start, end, nbr, ends, k_lo, width = sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
     key_max = 0.5 * m.xc * bound.max() + skin
-    assert k_lo == -0.5 * m.xc * bound.max() and width == pytest.approx((key_max - k_lo) / _KEY_BUCKETS)
+    assert k_lo == -0.5 * m.xc * bound.max() and width == pytest.approx((key_max - k_lo) / KEY_BUCKETS)
     ends = ends.astype(np.int64)
     assert np.all(np.diff(ends, axis=1) >= 0) and np.array_equal(ends[:, -1], end - start)
-    assert np.all((ends % _ROUND == 0) | (ends == (end - start)[:, None]))
+    assert np.all((ends % ROUND == 0) | (ends == (end - start)[:, None]))
     o = np.argsort(start)  # rows back to back, none overlapping
     assert start[o[0]] == 0 and np.array_equal(start[o[1:]], end[o[:-1]])
     dx = x[:, None, :d] - x[None, :, :d]
@@ -154,14 +156,14 @@ def test_rows_hold_every_pair_within_reach(d, N):
         row = slice(start[i], end[i])
         assert np.array_equal(np.sort(nbr[row]), np.flatnonzero(true_key[i] < key_max))
         k = true_key[i, nbr[row]]
-        for b in range(_KEY_BUCKETS):
+        for b in range(KEY_BUCKETS):
             upper = k_lo + (b + 1) * width
             assert np.all(k[ends[i, b]:] >= upper - 1e-12)
-            assert ends[i, b] < np.count_nonzero(k < upper + 1e-12) + _ROUND
+            assert ends[i, b] < np.count_nonzero(k < upper + 1e-12) + ROUND
 
 
 def _exact_prefixes(rows, x, bound, m):
-    """rows (``_sorted_rows``) with each bucket end exact, not rounded up to _ROUND entries: the
+    """rows (``sorted_rows``) with each bucket end exact, not rounded up to ROUND entries: the
     rows of a few particles are otherwise read whole whatever the drift."""
     start, end, nbr, ends, k_lo, width = rows
     ends = np.zeros_like(ends)
@@ -170,8 +172,8 @@ def _exact_prefixes(rows, x, bound, m):
         dx = x[i, :3] - x[k, :3]
         dx -= m.L * np.round(dx / m.L)
         key = np.linalg.norm(dx, axis=1) - 0.5 * m.xc * bound[k]
-        bucket = np.clip(((key - k_lo) / width).astype(np.int64), 0, _KEY_BUCKETS - 1)
-        ends[i] = np.searchsorted(np.sort(bucket), np.arange(_KEY_BUCKETS), side="right")
+        bucket = np.clip(((key - k_lo) / width).astype(np.int64), 0, KEY_BUCKETS - 1)
+        ends[i] = np.searchsorted(np.sort(bucket), np.arange(KEY_BUCKETS), side="right")
     return start, end, nbr, ends, k_lo, width
 
 
@@ -183,14 +185,14 @@ def _drifted_pair(draw):
     m = m.with_sizes(np.array([1.0, 1.0, 1.1]))
     x = np.array([[2.0, 5.0, 5.0, 1.0], [2.0 + m.xc + 0.3, 5.0, 5.0, 1.0], [7.0, 5.0, 5.0, 1.1]])  # last: sizes
     skin, bound = 0.5, size_bounds(m.sizes, 0.0)
-    rows = _exact_prefixes(_sorted_rows(x, 3, bound, m.L, m.xc, skin, m.max_cutoff + skin), x, bound, m)
+    rows = _exact_prefixes(sorted_rows(x, 3, bound, m.L, m.xc, skin, m.max_cutoff + skin), x, bound, m)
     xref = x.copy()
     x[0, 0] += 0.2
     x[1, 0] -= 0.15
     c = np.zeros(4)
     c[:len(m.coeffs)] = m.coeffs
     stats = np.zeros(5)
-    k, _ = _attempts(m.base, x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, 0.2, 0.2, np.array([0.2, 0.15]), np.array([0]),
+    k, _ = attempts(m.base, x, 3, m.sizes.copy(), xref, bound, m.L, 1.0, 0.2, 0.2, np.array([0.2, 0.15]), np.array([0]),
                      np.array([0.2, 0.15, 0.0]), (*rows, 0.5 * m.xc, skin), np.empty(2, dtype=np.uint64), 0,
                      (m.nonadd, m.xc**2, *c), np.array([draw]), 0, stats)
     assert k == 1
@@ -233,7 +235,7 @@ def test_rows_of_more_than_65536_particles_use_int32_indices():
     x = np.zeros((N, 3))
     x[:, :d] = np.random.default_rng(4).random((N, d)) * m.L
     skin, bound = 0.5, size_bounds(m.sizes)
-    start, end, nbr, ends, k_lo, width = _sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
+    start, end, nbr, ends, k_lo, width = sorted_rows(x, d, bound, m.L, m.xc, skin, m.max_cutoff + skin)
     assert nbr.dtype == np.int32 and ends.dtype == np.int32
     key_max = 0.5 * m.xc * bound.max() + skin
     for i in [0, 1, 2, N - 3, N - 2, N - 1]:
