@@ -231,7 +231,7 @@ def _run_prepared(comm, config, args, petsc_args: list[str], tasks, started: str
     from .config import ensemble_params
     from .driver import Progress, run_tasks
     from .provenance import git_commit, library_versions
-    from .workflows import KINDS, run_task
+    from .kinds import KINDS, run_task
 
     rank, size = comm.Get_rank(), comm.Get_size()
     attempt, earlier = prep.attempt, prep.earlier

@@ -163,9 +163,6 @@ class AnalyseEnsemble:
     mode_vectors: int = _like_glass("mode_vectors")
 
 
-ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEnsemble, "analyse": AnalyseEnsemble}
-
-
 def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
     _check_dimension(path, where, ens)
     if ens.model == "ipl" and ens.N % 2:
@@ -290,13 +287,15 @@ def _ensemble(path: str, i: int, raw: Any):
     for key in ("name", "kind"):
         if key not in raw:
             raise ConfigError(f"{path}: {where}.{key}: missing required key")
+    from .kinds import KINDS  # the registry of task kinds (it imports this module)
+
     kind = raw["kind"]
-    if not isinstance(kind, str) or kind not in ENSEMBLE_KINDS:
-        raise _fail(path, f"{where}.kind", kind, f"one of {', '.join(sorted(ENSEMBLE_KINDS))}")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise _fail(path, f"{where}.kind", kind, f"one of {', '.join(sorted(KINDS))}")
     name = raw["name"]
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise _fail(path, f"{where}.name", name, "a name of letters, digits, '_', '.', '-' starting with a letter")
-    cls = ENSEMBLE_KINDS[kind]
+    cls = KINDS[kind].config
     fields = {f.name: f for f in dataclasses.fields(cls)}
     _check_keys(path, f"{where}.", raw, fields)
     values = {"name": name, "kind": kind}
@@ -323,10 +322,8 @@ def _ensemble(path: str, i: int, raw: Any):
             raise _fail(path, key, value, meta["expected"])
         values[fname] = value
     ens = cls(**values)
-    if isinstance(ens, GlassEnsemble):
-        _check_glass(path, where, ens)
-    if isinstance(ens, AnalyseEnsemble):
-        _check_analyse(path, where, ens)
+    if KINDS[kind].check is not None:
+        KINDS[kind].check(path, where, ens)
     return ens
 
 
@@ -426,11 +423,9 @@ def read_input(path: str) -> str:
 
 def task_count(ens) -> int:
     """How many tasks an ensemble expands into (hpcglass.tasks.expand makes exactly these)."""
-    if isinstance(ens, LatticeEnsemble):
-        return -(-ens.realizations // ens.batch)
-    if isinstance(ens, AnalyseEnsemble):
-        return len(ens.files)
-    return ens.samples
+    from .kinds import kind_of
+
+    return kind_of(ens).count(ens)
 
 
 def parse_config(text: str, path: str = "<input>", output: str | None = None) -> RunConfig:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import AnalyseEnsemble, GlassEnsemble, LatticeEnsemble, RunConfig
+from .config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -42,23 +42,13 @@ class Task:
         return np.random.default_rng(self.seed_sequence(root_seed))
 
 
-def _split(total: int, batch: int) -> list[int]:
-    full, rest = divmod(total, batch)
-    return [batch] * full + ([rest] if rest else [])
-
-
 def expand(config: RunConfig) -> list[Task]:
-    """All tasks of a run, in a deterministic order (ensembles in input order)."""
+    """All tasks of a run, in a deterministic order (ensembles in input order; within an ensemble
+    the order of its kind's ``sizes``)."""
+    from .kinds import kind_of
+
     tasks: list[Task] = []
     for ens in config.ensembles:
-        if isinstance(ens, LatticeEnsemble):
-            sizes = _split(ens.realizations, ens.batch)
-        elif isinstance(ens, GlassEnsemble):
-            sizes = [1] * ens.samples
-        elif isinstance(ens, AnalyseEnsemble):
-            sizes = [1] * len(ens.files)  # one task per file, in list order
-        else:  # pragma: no cover - config only admits known kinds
-            raise TypeError(f"no task expansion for kind {ens.kind!r}")
-        for part, size in enumerate(sizes):
+        for part, size in enumerate(kind_of(ens).sizes(ens)):
             tasks.append(Task(index=len(tasks), ensemble=ens, part=part, size=size))
     return tasks

@@ -1,31 +1,16 @@
-"""What one task does, step by step, for each task kind, and how its results are laid out.
+"""What one task does, step by step, for each task kind.
 
-A workflow returns a dict of numpy arrays.  Fields named in the kind's ``ragged`` set have a
-task-dependent length along axis 0 and are stored flat with an offset table; every other field
-has the same shape in every task and is stacked.  ``constants`` are per-ensemble arrays that
-depend only on the validated parameters (written once per ensemble).
+A workflow returns a dict of numpy arrays.  How they are laid out (which fields are ragged, the
+shape of every other field, per-ensemble constants) is declared by the kind in hpcglass.kinds,
+which checks every result against it when the task returns.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from .config import MODEL_DIMENSIONS
 from .tasks import Task
-
-
-@dataclass(frozen=True)
-class KindLayout:
-    """run(task, root_seed) -> fields; which fields are ragged; per-ensemble constants; and
-    ``h5md``: (position field, species/size field) linked into /particles/<ensemble>."""
-
-    run: Callable[[Task, int], dict]
-    ragged: frozenset
-    constants: Callable[[object], dict]
-    h5md: tuple = ()
 
 
 def lattice_hist_edges(ens) -> np.ndarray:
@@ -253,28 +238,8 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
     return out
 
 
-KINDS: dict[str, KindLayout] = {
-    "lattice": KindLayout(
-        run=run_lattice,
-        ragged=frozenset({"kappa"}),
-        constants=lambda ens: {"hist_edges": lattice_hist_edges(ens)},
-    ),
-    "glass": KindLayout(
-        run=run_glass,
-        ragged=frozenset({"kappa", "f", "pair_i", "pair_j"}),
-        constants=lambda ens: {},
-        h5md=("position", "species", "diameter"),
-    ),
-    "analyse": KindLayout(
-        run=run_analyse,
-        ragged=frozenset({"kappa", "f", "pair_i", "pair_j"}),
-        constants=lambda ens: {},
-        h5md=("position", "species", "diameter"),
-    ),
-}
+def run_task(task: Task, root_seed: int, comm=None) -> dict:
+    """Execute one task (``hpcglass.kinds.run_task``: run, then check the result's layout)."""
+    from .kinds import run_task as _run
 
-
-def run_task(task: Task, root_seed: int) -> dict:
-    """Execute one task; exceptions propagate to the driver, which records them as failures."""
-    fields = KINDS[task.kind].run(task, root_seed)
-    return {k: np.asarray(v) for k, v in fields.items()}
+    return _run(task, root_seed, comm)
