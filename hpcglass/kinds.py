@@ -127,7 +127,7 @@ def _run_lattice(task, root_seed, comm=None):
 
 
 def _run_glass(task, root_seed, comm=None):
-    from .workflows import run_glass
+    from .glass import run_glass
 
     return run_glass(task, root_seed)
 

@@ -1,4 +1,5 @@
-"""What one task does, step by step, for each task kind.
+"""What a lattice task and an analyse task do, and the harmonic stage they share with the glass
+task (hpcglass.glass).
 
 A workflow returns a dict of numpy arrays.  How they are laid out (which fields are ragged, the
 shape of every other field, per-ensemble constants) is declared by the kind in hpcglass.kinds,
@@ -54,68 +55,6 @@ def equilibration_record(block_means, block_lengths) -> dict:
     halves = [np.average(filled[a:a + q], weights=w[a:a + q]) if w[a:a + q].sum() else np.nan
               for a in (2 * q, 3 * q)]
     return {"eq_energy_series": means, "eq_energy_halves": np.array(halves)}
-
-
-# Overlaps of random initial positions are first relaxed to this max force, so MD starts stable.
-_MELT_FTOL = 1.0
-
-
-def run_glass(task: Task, root_seed: int) -> dict:
-    """One glass sample: random start, equilibration at T_p (NVT MD; swap Monte Carlo for POLY),
-    optional linear quench, FIRE, harmonic analysis.
-
-    Returns scalars (energy per particle, pressure, residual force, FIRE steps, MD averages,
-    moduli), the quenched configuration, and per-pair arrays (kappa, f, pair indices) plus
-    the lowest modes when asked.
-    """
-    from .kernels.forces import VerletList, energy_forces, pair_terms
-    from .models import make_model
-    from .sampling.md import default_dt, linear_quench, maxwell_velocities, run_nvt
-    from .sampling.minimize import fire
-    from .sampling.swap_mc import swap_mc
-
-    ens = task.ensemble
-    rng = task.rng(root_seed)
-    model = make_model(ens.model, ens.d, ens.N, ens.density, rng)
-    N, d, L = model.N, model.d, model.L
-    vl = VerletList(model)
-    x = fire(rng.random((N, d)) * L, L, vl.force, ftol=_MELT_FTOL).x
-    dt = ens.dt or default_dt(ens.T_p)
-    if model.poly:
-        mc = swap_mc(x, model, ens.T_p, int(round(ens.equilibration)), rng)
-        model = model.with_sizes(mc.sizes)
-        vl = VerletList(model)
-        x, v = mc.x, maxwell_velocities(N, d, ens.T_p, rng)
-        blocks = np.array_split(mc.energy[mc.tune:], EQ_BLOCKS)
-        eq = equilibration_record([b.mean() if b.size else np.nan for b in blocks], [b.size for b in blocks])
-        eq |= {"mc_acc_displacement": np.float64(mc.acc_displacement), "mc_acc_swap": np.float64(mc.acc_swap),
-              "mc_delta": np.float64(mc.delta)}
-    else:
-        steps = int(round(ens.equilibration / dt))
-        v = maxwell_velocities(N, d, ens.T_p, rng)
-        lengths = [steps // EQ_BLOCKS + (k < steps % EQ_BLOCKS) for k in range(EQ_BLOCKS)]  # as np.array_split
-        U_means, T_means = [], []
-        for n in lengths:
-            r = run_nvt(x, v, L, vl.force, dt, n, ens.T_p, rng)
-            x, v = r.x, r.v
-            U_means.append(r.U_mean if n else np.nan)
-            T_means.append(r.T_mean)
-        eq = equilibration_record(U_means, lengths)
-        late = lengths[EQ_BLOCKS // 2:]
-        eq["md_T_mean"] = np.float64(np.average(T_means[EQ_BLOCKS // 2:], weights=late) if sum(late) else np.nan)
-    if ens.protocol == "continuous":
-        steps = int(np.ceil(ens.T_p / ens.quench_rate / dt))
-        x = run_nvt(x, v, L, vl.force, dt, steps, linear_quench(ens.T_p, ens.quench_rate), rng).x
-    quench = fire(x, L, vl.force, ftol=ens.ftol)
-    U, F, p = energy_forces(quench.x, model)
-    pairs = pair_terms(quench.x, model)
-    out = {
-        "energy": np.float64(U / N), "pressure": np.float64(p), "max_force": np.float64(np.abs(F).max()),
-        "fire_steps": np.int64(quench.steps), **eq, "n_pairs_interacting": np.int64(len(pairs)),
-        "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(L),
-    }
-    out.update(harmonic_stage(pairs, N, model.volume, ens, rng))
-    return out
 
 
 def _reference_shape(ens) -> tuple[int, int]:
