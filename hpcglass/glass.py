@@ -1,7 +1,7 @@
 """The glass task, stage by stage: melt, equilibrate, quench, minimise, harmonic, pack.
 
-Each stage is a function of the previous stage's state and the random stream it is given;
-``run_glass`` chains them.  Units are the model's (lengths in its sigma, energies in epsilon,
+Each stage is a function of the previous stage's state and the random streams it is given (its
+own children of the task's SeedSequence, ``GLASS_STREAMS``); ``run_glass`` chains them.  Units are the model's (lengths in its sigma, energies in epsilon,
 time in tau = sigma sqrt(m/epsilon), temperatures in epsilon/k_B).
 """
 
@@ -13,6 +13,10 @@ import numpy as np
 
 from .tasks import Task
 from .workflows import EQ_BLOCKS, equilibration_record, harmonic_stage
+
+# The random streams of a glass task, in spawn order (docs/output.md, "Random streams"): stream k
+# is SeedSequence(root_seed, spawn_key=(task index, k)).  Append new stages; never reorder.
+GLASS_STREAMS = ("sizes", "melt", "equilibrate", "velocities", "quench", "pairs")
 
 # Overlaps of random initial positions are first relaxed to this max force, so MD starts stable.
 _MELT_FTOL = 1.0
@@ -138,11 +142,11 @@ def run_glass(task: Task, root_seed: int, comm=None) -> dict:
     the glass kind (hpcglass.kinds).
     """
     ens = task.ensemble
-    rng = task.rng(root_seed)
-    state = melt(ens, rng, rng)
-    state = equilibrate(state, ens, rng, rng)
-    state = quench(state, ens, rng)
+    rng = task.stage_rngs(root_seed, GLASS_STREAMS)
+    state = melt(ens, rng["sizes"], rng["melt"])
+    state = equilibrate(state, ens, rng["equilibrate"], rng["velocities"])
+    state = quench(state, ens, rng["quench"])
     minimum = minimise(state, ens)
     out = pack(state, minimum)
-    out.update(harmonic_stage(minimum[4], state.model.N, state.model.volume, ens, rng))
+    out.update(harmonic_stage(minimum[4], state.model.N, state.model.volume, ens, rng["pairs"]))
     return out

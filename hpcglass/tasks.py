@@ -2,7 +2,8 @@
 
 A task is the unit of work, of restart and of parallelism.  Its global index (position in
 this list) is its identity: it names the task in shards and in the run file, and seeds its
-random numbers through ``numpy.random.SeedSequence(root_seed, spawn_key=(index,))``.
+random numbers through ``numpy.random.SeedSequence(root_seed, spawn_key=(index,))`` (one child of it
+per stage of a glass task: :meth:`Task.stage_rngs`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ class Task:
     def rng(self, root_seed: int) -> np.random.Generator:
         """numpy's default generator seeded with :meth:`seed_sequence`."""
         return np.random.default_rng(self.seed_sequence(root_seed))
+
+    def stage_rngs(self, root_seed: int, stages) -> dict:
+        """One independent generator per named stage: stage k of ``stages`` (a fixed, documented
+        order; docs/output.md "Random streams") draws from child k of :meth:`seed_sequence`,
+        i.e. ``SeedSequence(root_seed, spawn_key=(index, k))``.  A stage that draws more or fewer
+        numbers leaves the other stages' numbers unchanged."""
+        children = self.seed_sequence(root_seed).spawn(len(stages))
+        return {name: np.random.default_rng(child) for name, child in zip(stages, children)}
 
 
 def expand(config: RunConfig) -> list[Task]:
