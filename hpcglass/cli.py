@@ -1,6 +1,7 @@
 """Command line: `hpcglass run|validate|info|export`.
 
-    hpcglass run INPUT.yaml [--out PATH] [--resume [--retry-failed] | --overwrite] [-- PETSC_OPTIONS...]
+    hpcglass run INPUT.yaml [--out PATH] [--ensemble E] [--ranks-per-task K] [--resume [--retry-failed] | --overwrite]
+                 [-- PETSC_OPTIONS...]
     hpcglass validate INPUT.yaml [...]
     hpcglass info
     hpcglass export RUN.h5 --ensemble E --sample K --format extxyz|lammps-data|h5md OUT
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish an interrupted run: only unfinished tasks are done")
     mode.add_argument("--overwrite", action="store_true", help="discard an earlier run file and its parts")
+    run.add_argument("--ranks-per-task", type=int, metavar="K",
+                     help="team size of every ensemble (overrides ranks_per_task of the input; the number of "
+                          "ranks must be a multiple of it; docs/inputs.md)")
     run.add_argument("--retry-failed", action="store_true",
                      help="with --resume: also redo the tasks that failed (all other tasks are kept as they are)")
     val = sub.add_parser("validate", help="check input files and print their task counts")
@@ -146,7 +150,8 @@ def _run(args, petsc_args: list[str]) -> int:
     rank = comm.Get_rank()
     try:
         summary = run(args.input, out=args.out, resume=args.resume, overwrite=args.overwrite,
-                      retry_failed=args.retry_failed, ensemble=args.ensemble, petsc_args=petsc_args, comm=comm)
+                      retry_failed=args.retry_failed, ensemble=args.ensemble, petsc_args=petsc_args, comm=comm,
+                      ranks_per_task=args.ranks_per_task)
     except BadInput as exc:  # raised on every rank alike: nobody waits in a collective
         if rank == 0:
             print(f"error: {exc}", file=sys.stderr, flush=True)

@@ -37,6 +37,12 @@ def _odd_at_least_3(v: int) -> bool:
     return v >= 3 and v % 2 == 1
 
 
+def _ranks_per_task():
+    """The ``ranks_per_task`` key every kind has: MPI ranks that share one task (a team)."""
+    return field(default=1, metadata=_spec("an integer >= 1", lambda v: v >= 1,
+                                           "MPI ranks that work on one task together (a team)"))
+
+
 @dataclass(frozen=True)
 class LatticeEnsemble:
     """An ensemble of lattice-model realizations (paper Sec. III C).
@@ -61,6 +67,7 @@ class LatticeEnsemble:
     hist_bins_per_decade: int = field(
         default=20, metadata=_spec("an integer in [1, 1000]", lambda v: 1 <= v <= 1000, "histogram resolution")
     )
+    ranks_per_task: int = _ranks_per_task()
 
 
 # Dimensions each glass former is defined in (physics_spec.md sections 1-3).
@@ -118,6 +125,7 @@ class GlassEnsemble:
                                                   "full response fields z kept for the first selected pairs (Fig. 1b)"))
     mode_vectors: int = field(default=0, metadata=_spec("an integer >= 0, at most modes", lambda v: v >= 0,
                                                         "eigenvectors kept of the lowest modes (Fig. 1a)"))
+    ranks_per_task: int = _ranks_per_task()
 
 
 def _like_glass(name: str):
@@ -161,6 +169,7 @@ class AnalyseEnsemble:
     shear_modulus: bool = _like_glass("shear_modulus")
     fields: int = _like_glass("fields")
     mode_vectors: int = _like_glass("mode_vectors")
+    ranks_per_task: int = _ranks_per_task()
 
 
 def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .tasks import Task
-from .workflows import EQ_BLOCKS, equilibration_record, harmonic_stage
+from .workflows import EQ_BLOCKS, equilibration_record, harmonic_stage, petsc_comm
 
 # The random streams of a glass task, in spawn order (docs/output.md, "Random streams"): stream k
 # is SeedSequence(root_seed, spawn_key=(task index, k)).  Append new stages; never reorder.
@@ -148,5 +148,6 @@ def run_glass(task: Task, root_seed: int, comm=None) -> dict:
     state = quench(state, ens, rng["quench"])
     minimum = minimise(state, ens)
     out = pack(state, minimum)
-    out.update(harmonic_stage(minimum[4], state.model.N, state.model.volume, ens, rng["pairs"]))
+    out.update(harmonic_stage(minimum[4], state.model.N, state.model.volume, ens, rng["pairs"],
+                              comm=petsc_comm(comm)))
     return out

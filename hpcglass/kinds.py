@@ -129,13 +129,13 @@ def _run_lattice(task, root_seed, comm=None):
 def _run_glass(task, root_seed, comm=None):
     from .glass import run_glass
 
-    return run_glass(task, root_seed)
+    return run_glass(task, root_seed, comm=comm)
 
 
 def _run_analyse(task, root_seed, comm=None):
     from .workflows import run_analyse
 
-    return run_analyse(task, root_seed)
+    return run_analyse(task, root_seed, comm=comm)
 
 
 def _n_low(ens) -> int:

@@ -67,11 +67,13 @@ def _world(comm):
 
 
 def load_config(comm, config_or_path, out: str | None = None, ensemble: str | None = None,
-                petsc_args=()):
+                petsc_args=(), ranks_per_task: int | None = None):
     """Phase 1: the validated RunConfig on every rank, or BadInput on every rank.
 
     ``config_or_path``: an input file path or a RunConfig; ``out`` overrides its output;
-    ``ensemble`` (name or 0-based index) restricts the run to one ensemble."""
+    ``ensemble`` (name or 0-based index) restricts the run to one ensemble; ``ranks_per_task``
+    overrides every ensemble's team size.  The team sizes of the ensembles run must divide the
+    number of ranks of ``comm``."""
     from .config import ConfigError, RunConfig, check_petsc_argv, parse_config, read_input
 
     rank = comm.Get_rank()
@@ -99,11 +101,44 @@ def load_config(comm, config_or_path, out: str | None = None, ensemble: str | No
             petsc_problem = check_petsc_argv(list(petsc_args))
             if petsc_problem:
                 err = f"command line: {petsc_problem}"
+            if ranks_per_task is not None:
+                config = override_ranks_per_task(config, ranks_per_task)
+            err = err or team_problem(config, comm.Get_size(), ranks_per_task is not None)
         except ConfigError as exc:
             err = str(exc)
     if err is not None:
         raise BadInput(err)
     return config
+
+
+def override_ranks_per_task(config, ranks_per_task):
+    """The config with every ensemble's ``ranks_per_task`` set to the command line's value (a
+    deployment choice like the rank count: the input text, its hash and the seeds stay)."""
+    from .config import ConfigError
+
+    if isinstance(ranks_per_task, bool) or not isinstance(ranks_per_task, int) or ranks_per_task < 1:
+        raise ConfigError(f"command line: --ranks-per-task {ranks_per_task!r}: expected an integer >= 1")
+    ensembles = tuple(dataclasses.replace(e, ranks_per_task=ranks_per_task) for e in config.ensembles)
+    return dataclasses.replace(config, ensembles=ensembles)
+
+
+def team_problem(config, n_ranks: int, from_command_line: bool = False) -> str | None:
+    """None if ``n_ranks`` splits into teams of every ensemble's ``ranks_per_task`` (of the
+    ensembles this run does), else the one-line reason."""
+    for i, ens in enumerate(config.ensembles):
+        r = ens.ranks_per_task
+        if config.only in (None, ens.name) and n_ranks % r:
+            where = (f"command line: --ranks-per-task {r}" if from_command_line
+                     else f"{config.path}: ensembles[{i}].ranks_per_task = {r}")
+            return (f"{where}: expected a divisor of the {n_ranks} MPI ranks of this run "
+                    f"(teams of {r} ranks; start a multiple of {r} ranks)")
+    return None
+
+
+def team_sizes(config) -> dict[str, int]:
+    """{ensemble name: ranks_per_task} of the ensembles this run does, those > 1 only."""
+    return {e.name: e.ranks_per_task for e in config.ensembles
+            if config.only in (None, e.name) and e.ranks_per_task > 1}
 
 
 def select_ensemble(config, which: str, out: str | None):
@@ -124,9 +159,11 @@ def select_ensemble(config, which: str, out: str | None):
 
 
 def run(config_or_path, out: str | None = None, resume: bool = False, overwrite: bool = False,
-        retry_failed: bool = False, ensemble: str | None = None, petsc_args=(), comm=None) -> RunSummary:
+        retry_failed: bool = False, ensemble: str | None = None, petsc_args=(), comm=None,
+        ranks_per_task: int | None = None) -> RunSummary:
     """Run (or resume) every task of an input and write its run file; collective over ``comm``
-    (an mpi4py communicator, default COMM_WORLD).
+    (an mpi4py communicator, default COMM_WORLD).  ``ranks_per_task`` overrides the team size
+    of every ensemble (docs/inputs.md, "Teams of ranks").
 
     Raises BadInput (on every rank) for a bad input, PETSc option or output location, and
     ValueError for ``retry_failed`` without ``resume``."""
@@ -136,7 +173,7 @@ def run(config_or_path, out: str | None = None, resume: bool = False, overwrite:
     if retry_failed and not resume:
         raise ValueError("retry_failed needs resume")
     comm = _world(comm)
-    config = load_config(comm, config_or_path, out, ensemble, petsc_args)
+    config = load_config(comm, config_or_path, out, ensemble, petsc_args, ranks_per_task)
     rank = comm.Get_rank()
     tasks = [t for t in expand(config) if config.only in (None, t.ensemble.name)]
     started = _now()
@@ -173,7 +210,10 @@ def _run_prepared(comm, config, tasks, prep, started: str, retry_failed: bool, p
     init(petsc_args, dict(config.petsc_options))
     if comm.Get_rank() == 0:
         scope = f"ensemble {config.only}" if config.only else f"{len(config.ensembles)} ensembles"
-        print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {scope} on {comm.Get_size()} ranks;"
+        teams = team_sizes(config)
+        where = f"{comm.Get_size()} ranks" + (" (teams: " + ", ".join(f"{name} {r} ranks" for name, r in teams.items())
+                                             + ")" if teams else "")
+        print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {scope} on {where};"
               f" {len(finished)} already finished, {len(pending)} to do (attempt {prep.attempt}){prep.note};"
               f" output {config.output}", flush=True)
     parts = store.parts_dir_for(config.output)
@@ -191,7 +231,10 @@ def _run_prepared(comm, config, tasks, prep, started: str, retry_failed: bool, p
 
 def compute(comm, config, tasks, pending, already: int, attempt: int) -> None:
     """Phase 3: warm numba's cache, then run ``pending`` over the ranks of ``comm``; every outcome
-    goes to this rank's shard of attempt ``attempt``.  Collective."""
+    goes to the shard of attempt ``attempt`` of the rank (of the team leader) that did it.
+
+    Tasks run in phases, one per team size, in ascending order: in each phase all ranks split
+    into teams of that size and take the phase's tasks (ensembles in input order).  Collective."""
     from . import store
     from .driver import Progress, run_tasks
     from .kinds import run_task
@@ -204,7 +247,9 @@ def compute(comm, config, tasks, pending, already: int, attempt: int) -> None:
             from .warmup import warm_cache
 
             warm_cache(comm, list({id(t.ensemble): t.ensemble for t in pending}.values()), run_task, config.seed)
-        run_tasks(comm, pending, lambda t: run_task(t, config.seed), writer.write, progress)
+        for r in sorted({t.ensemble.ranks_per_task for t in pending}):
+            phase = [t for t in pending if t.ensemble.ranks_per_task == r]
+            run_tasks(comm, phase, lambda t, team: run_task(t, config.seed, team), writer.write, progress, r)
     finally:
         writer.close()
     comm.Barrier()

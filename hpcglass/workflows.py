@@ -73,11 +73,12 @@ def _reference_shape(ens) -> tuple[int, int]:
     return N, d
 
 
-def run_analyse(task: Task, root_seed: int) -> dict:
+def run_analyse(task: Task, root_seed: int, comm=None) -> dict:
     """One configuration file: read it, check it against the model, re-minimise it exactly with
     FIRE (to ``ftol``), then the glass task's harmonic stage.  The fields are those of a glass
     sample without the sampling ones, plus ``energy_input`` (U/N of the file's configuration before
-    the polish) and ``polish_displacement`` (largest displacement of a particle by the polish)."""
+    the polish) and ``polish_displacement`` (largest displacement of a particle by the polish).
+    ``comm``: the task's team (mpi4py) for the harmonic stage, or None."""
     from .configio import ConfigurationError, check_configuration, model_for, read_configuration, wrap_box
     from .kernels.forces import VerletList, energy_forces, pair_terms
     from .sampling.minimize import fire
@@ -109,7 +110,7 @@ def run_analyse(task: Task, root_seed: int) -> dict:
         "n_pairs_interacting": np.int64(len(pairs)),
         "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(model.L),
     }
-    out.update(harmonic_stage(pairs, N, model.volume, ens, rng))
+    out.update(harmonic_stage(pairs, N, model.volume, ens, rng, comm=petsc_comm(comm)))
     return out
 
 
@@ -135,10 +136,21 @@ def stability_record(eigenvalues, participation, diag_mean: float) -> dict:
             "unstable": np.int64(np.count_nonzero(lam[:k] <= STABILITY_RTOL * diag_mean))}
 
 
-def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
+def petsc_comm(team):
+    """The PETSc communicator of a task's team (an mpi4py communicator), or None for one rank."""
+    if team is None:
+        return None
+    from petsc4py import PETSc
+
+    return PETSc.Comm(team)
+
+
+def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None) -> dict:
     """Harmonic analysis of one configuration (its interacting ``pairs``): stability diagnostics,
     shear modulus, dipole stiffnesses of the selected pairs, response fields and lowest modes as
-    the ensemble ``ens`` asks.  ``rng`` draws the random pairs.
+    the ensemble ``ens`` asks.  ``rng`` draws the random pairs.  ``comm``: the PETSc communicator
+    of the task's team (every team rank calls this with the same inputs and gets the same
+    outputs), default PETSc.COMM_SELF.
 
     The lowest modes come first: an unstable sample (``unstable`` > 0) is factored by LDL^T
     instead of Cholesky, so its kappa and G are still computed and recorded, with the flag beside
@@ -148,14 +160,14 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
     from .harmonic.hessian import hessian_csr
 
     d = pairs.dim
-    m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0)
+    m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0, comm=comm)
     out = stability_record(m.eigenvalues, m.participation, float(hessian_csr(pairs, N).diagonal().mean()))
     if ens.modes:
         out.update(eigenvalues=m.eigenvalues[:ens.modes], participation=m.participation[:ens.modes])
         if ens.mode_vectors:
             out["mode_vector"] = m.vectors[:ens.mode_vectors]
     mode = "all" if ens.pairs == "random" and ens.n_pairs == 0 else ens.pairs
-    with HarmonicSystem(pairs, N, volume, spd=not out["unstable"]) as hs:
+    with HarmonicSystem(pairs, N, volume, comm=comm, spd=not out["unstable"]) as hs:
         out["n_rattlers"] = np.int64(hs.n_rattlers)
         if ens.shear_modulus:
             el = elastic_moduli(hs)

@@ -85,5 +85,5 @@ def test_layout_error_is_a_failure_recorded_when_the_task_returns(glass_result, 
                                    run=lambda t, seed, comm=None: out)
     monkeypatch.setitem(kinds.KINDS, "glass", narrowed)
     seen = []
-    ok = driver.execute(task, lambda t: kinds.run_task(t, 3), lambda *a: seen.append(a))
+    ok = driver.execute(task, lambda t, team: kinds.run_task(t, 3, team), lambda *a: seen.append(a))
     assert not ok and seen[0][1] == store.STATUS_FAILED and "'f' is not declared" in seen[0][3]
