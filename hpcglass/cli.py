@@ -1,6 +1,7 @@
 """Command line: `hpcglass run|validate|info|export`.
 
-    hpcglass run INPUT.yaml [--out PATH] [--resume [--retry-failed] | --overwrite] [-- PETSC_OPTIONS...]
+    hpcglass run INPUT.yaml [--out PATH] [--ensemble E] [--ranks-per-task K] [--resume [--retry-failed] | --overwrite]
+                 [-- PETSC_OPTIONS...]
     hpcglass validate INPUT.yaml [...]
     hpcglass info
     hpcglass export RUN.h5 --ensemble E --sample K --format extxyz|lammps-data|h5md OUT
@@ -25,9 +26,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 os.environ.setdefault("H5PY_ALWAYS_USE_MPI", "1")
 
 import argparse  # noqa: E402
-import dataclasses  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
@@ -53,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish an interrupted run: only unfinished tasks are done")
     mode.add_argument("--overwrite", action="store_true", help="discard an earlier run file and its parts")
+    run.add_argument("--ranks-per-task", type=int, metavar="K",
+                     help="team size of every ensemble (overrides ranks_per_task of the input; the number of "
+                          "ranks must be a multiple of it; docs/inputs.md)")
     run.add_argument("--retry-failed", action="store_true",
                      help="with --resume: also redo the tasks that failed (all other tasks are kept as they are)")
     val = sub.add_parser("validate", help="check input files and print their task counts")
@@ -140,39 +141,21 @@ def _info() -> int:
 
 
 def _run(args, petsc_args: list[str]) -> int:
+    """hpcglass run: delegates to hpcglass.run.run; maps its outcome to the exit status."""
     from mpi4py import MPI
+
+    from .run import BadInput, run
 
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
-    # Phase 1: input.  Errors are user errors: every rank exits 2, rank 0 prints the message.
-    # Whatever rank 0 meets before the broadcast travels in it: no rank may wait for ever.
-    from .config import ConfigError, check_petsc_argv, parse_config, read_input
-
-    text = err = None
-    if rank == 0:
-        try:
-            text = read_input(args.input)
-        except ConfigError as exc:
-            err = str(exc)
-        except Exception as exc:  # noqa: BLE001 - reported on every rank, never left unshared
-            err = f"{args.input}: cannot read: {type(exc).__name__}: {exc}"
-    text, err = comm.bcast((text, err), root=0)
-    if err is None:
-        try:
-            config = parse_config(text, args.input, output=args.out)
-            if args.ensemble is not None:
-                config = _one_ensemble(config, args.ensemble, args.out)
-            petsc_problem = check_petsc_argv(petsc_args)
-            if petsc_problem:
-                err = f"command line: {petsc_problem}"
-        except ConfigError as exc:
-            err = str(exc)
-    if err is not None:
-        if rank == 0:
-            print(f"error: {err}", file=sys.stderr, flush=True)
-        return EXIT_BAD_INPUT
     try:
-        return _run_config(comm, config, args, petsc_args)
+        summary = run(args.input, out=args.out, resume=args.resume, overwrite=args.overwrite,
+                      retry_failed=args.retry_failed, ensemble=args.ensemble, petsc_args=petsc_args, comm=comm,
+                      ranks_per_task=args.ranks_per_task)
+    except BadInput as exc:  # raised on every rank alike: nobody waits in a collective
+        if rank == 0:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
     except Exception:
         # Not a task failure (those are contained in the driver): shards or the run file are
         # unusable. Abort the whole job rather than leave other ranks in a collective.
@@ -181,130 +164,7 @@ def _run(args, petsc_args: list[str]) -> int:
         sys.stderr.flush()
         comm.Abort(EXIT_FATAL)
         return EXIT_FATAL
-
-
-def _one_ensemble(config, which: str, out: str | None):
-    """The config restricted (via ``only``) to one ensemble named or numbered by ``which``."""
-    from .config import ConfigError
-
-    names = [e.name for e in config.ensembles]
-    if which in names:
-        name = which
-    elif which.isdigit() and int(which) < len(names):
-        name = names[int(which)]
-    else:
-        raise ConfigError(f"{config.path}: --ensemble {which}: expected one of {', '.join(names)} "
-                          f"or an index in [0, {len(names) - 1}]")
-    output = out or f"{os.path.splitext(config.output)[0]}.{name}.h5"
-    return dataclasses.replace(config, output=output, only=name)
-
-
-def _run_config(comm, config, args, petsc_args: list[str]) -> int:
-    from . import store
-    from .tasks import expand
-
-    rank = comm.Get_rank()
-    tasks = [t for t in expand(config) if config.only in (None, t.ensemble.name)]
-    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    prep = lock = None
-    if rank == 0:
-        try:
-            prep = store.prepare(config.output, config.text, config.text_sha256, len(tasks), args.resume, args.overwrite)
-            lock, prep.lock = prep.lock, None  # the lock stays on rank 0 for the whole run
-        except (store.StoreError, OSError) as exc:
-            prep = str(exc)
-    prep = comm.bcast(prep, root=0)
-    if isinstance(prep, str):
-        if rank == 0:
-            print(f"error: {prep}", file=sys.stderr, flush=True)
-        return EXIT_BAD_INPUT
-    try:
-        return _run_prepared(comm, config, args, petsc_args, tasks, started, prep)
-    finally:
-        if lock is not None:
-            lock.release()
-
-
-def _run_prepared(comm, config, args, petsc_args: list[str], tasks, started: str, prep) -> int:
-    """The run after ``store.prepare``: compute the pending tasks, gather, report; collective."""
-    from . import store
-    from .config import ensemble_params
-    from .driver import Progress, run_tasks
-    from .provenance import git_commit, library_versions
-    from .workflows import KINDS, run_task
-
-    rank, size = comm.Get_rank(), comm.Get_size()
-    attempt, earlier = prep.attempt, prep.earlier
-    redo = store.STATUS_FAILED if args.retry_failed else None
-    finished = {i for i, status in earlier.items() if status != redo}
-    pending = [t for t in tasks if t.index not in finished]
-    # PetscInitialize is collective: every rank does it here, never one rank alone later.
-    from .petsc_setup import init
-
-    init(petsc_args, dict(config.petsc_options))
-    if rank == 0:
-        scope = f"ensemble {config.only}" if config.only else f"{len(config.ensembles)} ensembles"
-        print(f"[hpcglass] {config.path}: {len(tasks)} tasks in {scope} on {size} ranks;"
-              f" {len(finished)} already finished, {len(pending)} to do (attempt {attempt}){prep.note}; output {config.output}",
-              flush=True)
-    parts = store.parts_dir_for(config.output)
-    writer = store.ShardWriter(parts, attempt, rank, config.text_sha256)
-    progress = Progress(total=len(tasks), already=len(finished), interval=config.progress_seconds) if rank == 0 else None
-    try:
-        if pending:
-            from .warmup import warm_cache
-
-            warm_cache(comm, list({id(t.ensemble): t.ensemble for t in pending}.values()), run_task, config.seed)
-        run_tasks(comm, pending, lambda t: run_task(t, config.seed), writer.write, progress)
-    finally:
-        writer.close()
-    comm.Barrier()
-    records = store.scan_parts(parts, config.text_sha256) if rank == 0 else None
-    records = comm.bcast(records, root=0)
-    missing = [t.index for t in tasks if t.index not in records]
-    if missing:
-        raise RuntimeError(f"tasks {missing[:10]} have no record in {parts}")
-    provenance = None
-    if rank == 0:
-        provenance = {
-            "hpcglass_version": library_versions()["hpcglass"],
-            "git_commit": git_commit(),
-            "input_path": os.path.abspath(config.path),
-            "input_yaml": config.text,
-            "input_sha256": config.text_sha256,
-            "root_seed": config.seed,
-            "ensemble_only": config.only or "",
-            "n_ranks": size,
-            "attempts": attempt + 1,
-            "started": started,
-            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "host": platform.node(),
-            "command": " ".join(sys.argv),
-            "petsc_options": json.dumps(dict(config.petsc_options) | {"argv": petsc_args}),
-            "libraries": json.dumps(library_versions()),
-        }
-    provenance = comm.bcast(provenance, root=0)
-    ens_attrs = {e.name: {"kind": e.kind, "params": json.dumps(ensemble_params(e), sort_keys=True)}
-                 for e in config.ensembles if config.only in (None, e.name)}
-    store.gather(comm, config.output, tasks, records, KINDS, provenance, ens_attrs)
-    if rank == 0:
-        failed = [r for r in records.values() if r.status != store.STATUS_DONE]
-        reasons: dict[str, int] = {}
-        for r in failed:
-            reasons[r.reason] = reasons.get(r.reason, 0) + 1
-        print(f"[hpcglass] wrote {config.output}: {len(tasks) - len(failed)} tasks done, {len(failed)} failed", flush=True)
-        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-            print(f"[hpcglass]   {n} x {reason}", flush=True)
-        if failed:
-            print(f"[hpcglass] {parts} kept: `hpcglass run {config.path} --out {config.output} --resume "
-                  "--retry-failed` redoes the failed tasks only", flush=True)
-        else:
-            import shutil
-
-            shutil.rmtree(parts)
-    n_failed = comm.bcast(sum(r.status != store.STATUS_DONE for r in records.values()), root=0)
-    comm.Barrier()
-    return EXIT_TASKS_FAILED if n_failed else 0
+    return summary.exit_code
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ def _odd_at_least_3(v: int) -> bool:
     return v >= 3 and v % 2 == 1
 
 
+def _ranks_per_task():
+    """The ``ranks_per_task`` key every kind has: MPI ranks that share one task (a team)."""
+    return field(default=1, metadata=_spec("an integer >= 1", lambda v: v >= 1,
+                                           "MPI ranks that work on one task together (a team)"))
+
+
 @dataclass(frozen=True)
 class LatticeEnsemble:
     """An ensemble of lattice-model realizations (paper Sec. III C).
@@ -64,6 +70,7 @@ class LatticeEnsemble:
     hist_bins_per_decade: int = field(
         default=20, metadata=_spec("an integer in [1, 1000]", lambda v: 1 <= v <= 1000, "histogram resolution")
     )
+    ranks_per_task: int = _ranks_per_task()
 
 
 # Dimensions each glass former is defined in (physics_spec.md sections 1-3).
@@ -120,6 +127,7 @@ class GlassEnsemble:
                                                   "full response fields z kept for the first selected pairs (Fig. 1b)"))
     mode_vectors: int = field(default=0, metadata=_spec("an integer >= 0, at most modes", lambda v: v >= 0,
                                                         "eigenvectors kept of the lowest modes (Fig. 1a)"))
+    ranks_per_task: int = _ranks_per_task()
 
 
 def _like_glass(name: str):
@@ -163,9 +171,7 @@ class AnalyseEnsemble:
     shear_modulus: bool = _like_glass("shear_modulus")
     fields: int = _like_glass("fields")
     mode_vectors: int = _like_glass("mode_vectors")
-
-
-ENSEMBLE_KINDS: dict[str, type] = {"lattice": LatticeEnsemble, "glass": GlassEnsemble, "analyse": AnalyseEnsemble}
+    ranks_per_task: int = _ranks_per_task()
 
 
 def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
@@ -291,13 +297,15 @@ def _ensemble(path: str, i: int, raw: Any):
     for key in ("name", "kind"):
         if key not in raw:
             raise ConfigError(f"{path}: {where}.{key}: missing required key")
+    from .kinds import KINDS  # the registry of task kinds (it imports this module)
+
     kind = raw["kind"]
-    if not isinstance(kind, str) or kind not in ENSEMBLE_KINDS:
-        raise _fail(path, f"{where}.kind", kind, f"one of {', '.join(sorted(ENSEMBLE_KINDS))}")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise _fail(path, f"{where}.kind", kind, f"one of {', '.join(sorted(KINDS))}")
     name = raw["name"]
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise _fail(path, f"{where}.name", name, "a name of letters, digits, '_', '.', '-' starting with a letter")
-    cls = ENSEMBLE_KINDS[kind]
+    cls = KINDS[kind].config
     fields = {f.name: f for f in dataclasses.fields(cls)}
     _check_keys(path, f"{where}.", raw, fields)
     values = {"name": name, "kind": kind}
@@ -324,10 +332,8 @@ def _ensemble(path: str, i: int, raw: Any):
             raise _fail(path, key, value, meta["expected"])
         values[fname] = value
     ens = cls(**values)
-    if isinstance(ens, GlassEnsemble):
-        _check_glass(path, where, ens)
-    if isinstance(ens, AnalyseEnsemble):
-        _check_analyse(path, where, ens)
+    if KINDS[kind].check is not None:
+        KINDS[kind].check(path, where, ens)
     return ens
 
 
@@ -427,11 +433,9 @@ def read_input(path: str) -> str:
 
 def task_count(ens) -> int:
     """How many tasks an ensemble expands into (hpcglass.tasks.expand makes exactly these)."""
-    if isinstance(ens, LatticeEnsemble):
-        return -(-ens.realizations // ens.batch)
-    if isinstance(ens, AnalyseEnsemble):
-        return len(ens.files)
-    return ens.samples
+    from .kinds import kind_of
+
+    return kind_of(ens).count(ens)
 
 
 def parse_config(text: str, path: str = "<input>", output: str | None = None) -> RunConfig:

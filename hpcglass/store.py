@@ -396,7 +396,10 @@ def gather(comm, output: str, tasks, records: dict[int, TaskRecord], layouts: di
     by_ensemble: dict[str, list] = {}
     for t in tasks:
         by_ensemble.setdefault(t.ensemble.name, []).append(t)
-    with h5py.File(tmp, "w", driver="mpio", comm=comm) as h5:
+    # One rank with a serial h5py (a Python caller imported h5py before H5PY_ALWAYS_USE_MPI was
+    # set) writes the same file without MPI-IO; more ranks need the parallel build.
+    mpio = {"driver": "mpio", "comm": comm} if size > 1 or h5py.get_config().mpi else {}
+    with h5py.File(tmp, "w", **mpio) as h5:
         h5.attrs["hpcglass_schema"] = SCHEMA_VERSION
         prov = h5.create_group("provenance")
         for k, v in provenance.items():

@@ -2,7 +2,8 @@
 
 A task is the unit of work, of restart and of parallelism.  Its global index (position in
 this list) is its identity: it names the task in shards and in the run file, and seeds its
-random numbers through ``numpy.random.SeedSequence(root_seed, spawn_key=(index,))``.
+random numbers through ``numpy.random.SeedSequence(root_seed, spawn_key=(index,))`` (one child of it
+per stage of a glass task: :meth:`Task.stage_rngs`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import AnalyseEnsemble, GlassEnsemble, LatticeEnsemble, RunConfig
+from .config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -41,24 +42,22 @@ class Task:
         """numpy's default generator seeded with :meth:`seed_sequence`."""
         return np.random.default_rng(self.seed_sequence(root_seed))
 
-
-def _split(total: int, batch: int) -> list[int]:
-    full, rest = divmod(total, batch)
-    return [batch] * full + ([rest] if rest else [])
+    def stage_rngs(self, root_seed: int, stages) -> dict:
+        """One independent generator per named stage: stage k of ``stages`` (a fixed, documented
+        order; docs/output.md "Random streams") draws from child k of :meth:`seed_sequence`,
+        i.e. ``SeedSequence(root_seed, spawn_key=(index, k))``.  A stage that draws more or fewer
+        numbers leaves the other stages' numbers unchanged."""
+        children = self.seed_sequence(root_seed).spawn(len(stages))
+        return {name: np.random.default_rng(child) for name, child in zip(stages, children)}
 
 
 def expand(config: RunConfig) -> list[Task]:
-    """All tasks of a run, in a deterministic order (ensembles in input order)."""
+    """All tasks of a run, in a deterministic order (ensembles in input order; within an ensemble
+    the order of its kind's ``sizes``)."""
+    from .kinds import kind_of
+
     tasks: list[Task] = []
     for ens in config.ensembles:
-        if isinstance(ens, LatticeEnsemble):
-            sizes = _split(ens.realizations, ens.batch)
-        elif isinstance(ens, GlassEnsemble):
-            sizes = [1] * ens.samples
-        elif isinstance(ens, AnalyseEnsemble):
-            sizes = [1] * len(ens.files)  # one task per file, in list order
-        else:  # pragma: no cover - config only admits known kinds
-            raise TypeError(f"no task expansion for kind {ens.kind!r}")
-        for part, size in enumerate(sizes):
+        for part, size in enumerate(kind_of(ens).sizes(ens)):
             tasks.append(Task(index=len(tasks), ensemble=ens, part=part, size=size))
     return tasks

@@ -1,31 +1,17 @@
-"""What one task does, step by step, for each task kind, and how its results are laid out.
+"""What a lattice task and an analyse task do, and the harmonic stage they share with the glass
+task (hpcglass.glass).
 
-A workflow returns a dict of numpy arrays.  Fields named in the kind's ``ragged`` set have a
-task-dependent length along axis 0 and are stored flat with an offset table; every other field
-has the same shape in every task and is stacked.  ``constants`` are per-ensemble arrays that
-depend only on the validated parameters (written once per ensemble).
+A workflow returns a dict of numpy arrays.  How they are laid out (which fields are ragged, the
+shape of every other field, per-ensemble constants) is declared by the kind in hpcglass.kinds,
+which checks every result against it when the task returns.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from .models import MODELS
 from .tasks import Task
-
-
-@dataclass(frozen=True)
-class KindLayout:
-    """run(task, root_seed) -> fields; which fields are ragged; per-ensemble constants; and
-    ``h5md``: (position field, species/size field) linked into /particles/<ensemble>."""
-
-    run: Callable[[Task, int], dict]
-    ragged: frozenset
-    constants: Callable[[object], dict]
-    h5md: tuple = ()
 
 
 def lattice_hist_edges(ens) -> np.ndarray:
@@ -71,68 +57,6 @@ def equilibration_record(block_means, block_lengths) -> dict:
     return {"eq_energy_series": means, "eq_energy_halves": np.array(halves)}
 
 
-# Overlaps of random initial positions are first relaxed to this max force, so MD starts stable.
-_MELT_FTOL = 1.0
-
-
-def run_glass(task: Task, root_seed: int) -> dict:
-    """One glass sample: random start, equilibration at T_p (NVT MD; swap Monte Carlo for POLY),
-    optional linear quench, FIRE, harmonic analysis.
-
-    Returns scalars (energy per particle, pressure, residual force, FIRE steps, MD averages,
-    moduli), the quenched configuration, and per-pair arrays (kappa, f, pair indices) plus
-    the lowest modes when asked.
-    """
-    from .kernels.forces import VerletList, energy_forces, pair_terms
-    from .models import make_model
-    from .sampling.md import default_dt, linear_quench, maxwell_velocities, run_nvt
-    from .sampling.minimize import fire
-    from .sampling.swap_mc import swap_mc
-
-    ens = task.ensemble
-    rng = task.rng(root_seed)
-    model = make_model(ens.model, ens.d, ens.N, ens.density, rng)
-    N, d, L = model.N, model.d, model.L
-    vl = VerletList(model)
-    x = fire(rng.random((N, d)) * L, L, vl.force, ftol=_MELT_FTOL).x
-    dt = ens.dt or default_dt(ens.T_p)
-    if model.poly:
-        mc = swap_mc(x, model, ens.T_p, int(round(ens.equilibration)), rng)
-        model = model.with_sizes(mc.sizes)
-        vl = VerletList(model)
-        x, v = mc.x, maxwell_velocities(N, d, ens.T_p, rng)
-        blocks = np.array_split(mc.energy[mc.tune:], EQ_BLOCKS)
-        eq = equilibration_record([b.mean() if b.size else np.nan for b in blocks], [b.size for b in blocks])
-        eq |= {"mc_acc_displacement": np.float64(mc.acc_displacement), "mc_acc_swap": np.float64(mc.acc_swap),
-              "mc_delta": np.float64(mc.delta)}
-    else:
-        steps = int(round(ens.equilibration / dt))
-        v = maxwell_velocities(N, d, ens.T_p, rng)
-        lengths = [steps // EQ_BLOCKS + (k < steps % EQ_BLOCKS) for k in range(EQ_BLOCKS)]  # as np.array_split
-        U_means, T_means = [], []
-        for n in lengths:
-            r = run_nvt(x, v, L, vl.force, dt, n, ens.T_p, rng)
-            x, v = r.x, r.v
-            U_means.append(r.U_mean if n else np.nan)
-            T_means.append(r.T_mean)
-        eq = equilibration_record(U_means, lengths)
-        late = lengths[EQ_BLOCKS // 2:]
-        eq["md_T_mean"] = np.float64(np.average(T_means[EQ_BLOCKS // 2:], weights=late) if sum(late) else np.nan)
-    if ens.protocol == "continuous":
-        steps = int(np.ceil(ens.T_p / ens.quench_rate / dt))
-        x = run_nvt(x, v, L, vl.force, dt, steps, linear_quench(ens.T_p, ens.quench_rate), rng).x
-    quench = fire(x, L, vl.force, ftol=ens.ftol)
-    U, F, p = energy_forces(quench.x, model)
-    pairs = pair_terms(quench.x, model)
-    out = {
-        "energy": np.float64(U / N), "pressure": np.float64(p), "max_force": np.float64(np.abs(F).max()),
-        "fire_steps": np.int64(quench.steps), **eq, "n_pairs_interacting": np.int64(len(pairs)),
-        "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(L),
-    }
-    out.update(harmonic_stage(pairs, N, model.volume, ens, rng))
-    return out
-
-
 def _reference_shape(ens) -> tuple[int, int]:
     """(N, d) every file of an analyse ensemble must have: the ensemble's N and d, where 0 means
     the first file's (the same on every rank: the run file stacks per-sample arrays)."""
@@ -149,11 +73,12 @@ def _reference_shape(ens) -> tuple[int, int]:
     return N, d
 
 
-def run_analyse(task: Task, root_seed: int) -> dict:
+def run_analyse(task: Task, root_seed: int, comm=None) -> dict:
     """One configuration file: read it, check it against the model, re-minimise it exactly with
     FIRE (to ``ftol``), then the glass task's harmonic stage.  The fields are those of a glass
     sample without the sampling ones, plus ``energy_input`` (U/N of the file's configuration before
-    the polish) and ``polish_displacement`` (largest displacement of a particle by the polish)."""
+    the polish) and ``polish_displacement`` (largest displacement of a particle by the polish).
+    ``comm``: the task's team (mpi4py) for the harmonic stage, or None."""
     from .configio import ConfigurationError, check_configuration, model_for, read_configuration, wrap_box
     from .kernels.forces import VerletList, energy_forces, pair_terms
     from .sampling.minimize import fire
@@ -185,7 +110,7 @@ def run_analyse(task: Task, root_seed: int) -> dict:
         "n_pairs_interacting": np.int64(len(pairs)),
         "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(model.L),
     }
-    out.update(harmonic_stage(pairs, N, model.volume, ens, rng))
+    out.update(harmonic_stage(pairs, N, model.volume, ens, rng, comm=petsc_comm(comm)))
     return out
 
 
@@ -211,10 +136,21 @@ def stability_record(eigenvalues, participation, diag_mean: float) -> dict:
             "unstable": np.int64(np.count_nonzero(lam[:k] <= STABILITY_RTOL * diag_mean))}
 
 
-def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
+def petsc_comm(team):
+    """The PETSc communicator of a task's team (an mpi4py communicator), or None for one rank."""
+    if team is None:
+        return None
+    from petsc4py import PETSc
+
+    return PETSc.Comm(team)
+
+
+def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None) -> dict:
     """Harmonic analysis of one configuration (its interacting ``pairs``): stability diagnostics,
     shear modulus, dipole stiffnesses of the selected pairs, response fields and lowest modes as
-    the ensemble ``ens`` asks.  ``rng`` draws the random pairs.
+    the ensemble ``ens`` asks.  ``rng`` draws the random pairs.  ``comm``: the PETSc communicator
+    of the task's team (every team rank calls this with the same inputs and gets the same
+    outputs), default PETSc.COMM_SELF.
 
     The lowest modes come first: an unstable sample (``unstable`` > 0) is factored by LDL^T
     instead of Cholesky, so its kappa and G are still computed and recorded, with the flag beside
@@ -224,14 +160,14 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
     from .harmonic.hessian import hessian_csr
 
     d = pairs.dim
-    m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0)
+    m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0, comm=comm)
     out = stability_record(m.eigenvalues, m.participation, float(hessian_csr(pairs, N).diagonal().mean()))
     if ens.modes:
         out.update(eigenvalues=m.eigenvalues[:ens.modes], participation=m.participation[:ens.modes])
         if ens.mode_vectors:
             out["mode_vector"] = m.vectors[:ens.mode_vectors]
     mode = "all" if ens.pairs == "random" and ens.n_pairs == 0 else ens.pairs
-    with HarmonicSystem(pairs, N, volume, spd=not out["unstable"]) as hs:
+    with HarmonicSystem(pairs, N, volume, comm=comm, spd=not out["unstable"]) as hs:
         out["n_rattlers"] = np.int64(hs.n_rattlers)
         if ens.shear_modulus:
             el = elastic_moduli(hs)
@@ -253,28 +189,8 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
     return out
 
 
-KINDS: dict[str, KindLayout] = {
-    "lattice": KindLayout(
-        run=run_lattice,
-        ragged=frozenset({"kappa"}),
-        constants=lambda ens: {"hist_edges": lattice_hist_edges(ens)},
-    ),
-    "glass": KindLayout(
-        run=run_glass,
-        ragged=frozenset({"kappa", "f", "pair_i", "pair_j"}),
-        constants=lambda ens: {},
-        h5md=("position", "species", "diameter"),
-    ),
-    "analyse": KindLayout(
-        run=run_analyse,
-        ragged=frozenset({"kappa", "f", "pair_i", "pair_j"}),
-        constants=lambda ens: {},
-        h5md=("position", "species", "diameter"),
-    ),
-}
+def run_task(task: Task, root_seed: int, comm=None) -> dict:
+    """Execute one task (``hpcglass.kinds.run_task``: run, then check the result's layout)."""
+    from .kinds import run_task as _run
 
-
-def run_task(task: Task, root_seed: int) -> dict:
-    """Execute one task; exceptions propagate to the driver, which records them as failures."""
-    fields = KINDS[task.kind].run(task, root_seed)
-    return {k: np.asarray(v) for k, v in fields.items()}
+    return _run(task, root_seed, comm)

@@ -100,3 +100,28 @@ def test_run_refuses_a_manifest_that_is_not_json(tmp_path):
     r = run_hpcglass(2, "run", str(p), "--out", str(tmp_path / "b.h5"), "--resume", timeout=60)
     assert r.returncode == 2 and "manifest.json: not a manifest of hpcglass" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_validate_refuses_a_team_size_below_one(tmp_path, capsys):
+    p = _write(tmp_path, GLASS.replace("T_p: 1.0", "T_p: 1.0, ranks_per_task: 0"))
+    assert main(["validate", str(p)]) == 2
+    assert f"{p}: ensembles[0].ranks_per_task = 0: expected an integer >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("extra,args,message", [
+    ("ranks_per_task: 3", (), "ensembles[0].ranks_per_task = 3: expected a divisor of the 2 MPI ranks of this run"),
+    ("ranks_per_task: 4", (), "ensembles[0].ranks_per_task = 4: expected a divisor of the 2 MPI ranks of this run"),
+    ("ranks_per_task: 1", ("--ranks-per-task", "3"),
+     "command line: --ranks-per-task 3: expected a divisor of the 2 MPI ranks of this run"),
+    ("ranks_per_task: 1", ("--ranks-per-task", "0"), "command line: --ranks-per-task 0: expected an integer >= 1"),
+])
+def test_run_refuses_a_team_size_the_world_cannot_split(tmp_path, extra, args, message):
+    """Teams of ranks_per_task ranks must tile the ranks of the run: exit 2 on every rank before
+    any compute (no hang, no parts folder)."""
+    p = _write(tmp_path, GLASS.replace("T_p: 1.0", f"T_p: 1.0, {extra}"))
+    t0 = time.time()
+    r = run_hpcglass(2, "run", str(p), "--out", str(tmp_path / "b.h5"), *args, timeout=60)
+    assert r.returncode == 2 and message in r.stderr and time.time() - t0 < 60, r.stderr
+    assert r.stderr.count("error: ") == 1, r.stderr  # one line, from rank 0 (the rest is mpirun's)
+    assert not (tmp_path / "b.h5.parts").exists()

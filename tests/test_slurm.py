@@ -66,3 +66,23 @@ def test_array_template_runs_one_ensemble_per_element(cluster, tmp_path):
         with h5py.File(out, "r") as h5:
             assert list(h5["ensembles"]) == [name] and h5["ensembles"][name]["kappa"].shape == (n,)
             assert h5["provenance"].attrs["ensemble_only"] == name
+
+
+def test_run_template_runs_a_team_of_two(cluster, tmp_path):
+    """RANKS_PER_TASK=2 with --ntasks=2: one team of 2 ranks shares every task (the glass
+    sample's harmonic stage on the team's communicator); the leader, rank 0, records them."""
+    inp = tmp_path / "team.yaml"
+    inp.write_text(INPUT + "  - {name: g, kind: glass, model: ipl, d: 2, N: 64, samples: 2, T_p: 1.0, "
+                           "equilibration: 1, modes: 2}\n")
+    out = tmp_path / "team.h5"
+    job = cluster.sbatch("--export=ALL,OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1,RANKS_PER_TASK=2",
+                         "--ntasks=2", f"--output={tmp_path}/job-%j.out", "jobs/run.sbatch", str(inp), str(out),
+                         cwd=ROOT)
+    cluster.wait(job, timeout=300)
+    log = (tmp_path / f"job-{job}.out").read_text()
+    assert out.exists(), log
+    assert "on 2 ranks (teams: d2 2 ranks, g 2 ranks)" in log and "8 tasks done, 0 failed" in log, log
+    with h5py.File(out, "r") as h5:
+        assert set(h5["tasks/rank"][()]) == {0}
+        assert h5["ensembles/g/eigenvalues"].shape == (2, 2) and (h5["ensembles/g/kappa"][()] > 0).all()
+        assert '"ranks_per_task": 2' in h5["ensembles/g"].attrs["params"]
