@@ -232,9 +232,10 @@ def build_system(x: np.ndarray, model, table: TableSpec, comm=None, skin: float 
         x3 = np.zeros((N, 3))
         x3[:, :d] = x
         lmp.create_atoms(N, list(range(1, N + 1)), [int(s) + 1 for s in model.species], x3.ravel().tolist())
-        if lmp.get_natoms() != N:
+        made = lmp.get_natoms()
+        if made != N:
             lmp.close()
-            raise RuntimeError(f"LAMMPS created {lmp.get_natoms()} of {N} atoms")
+            raise RuntimeError(f"LAMMPS created {made} of {N} atoms")
         if d == 2:
             lmp.command("fix e2d all enforce2d")
         # the table has been read by pair_coeff (rank 0); the file is no longer needed
