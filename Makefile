@@ -9,7 +9,9 @@ SLEPC_PY  := /usr/lib/slepcdir/slepc3.18/x86_64-linux-gnu-real/lib/python3/dist-
 DEB_PKGS  := python3-petsc4py python3-slepc4py python3-mpi4py python3-h5py-mpi python3-numpy \
              python3-scipy python3-numba python3-matplotlib python3-yaml python3-pytest \
              python3-venv python3-setuptools python3-wheel openmpi-bin \
-             lammps python3-lammps python3-ase
+             lammps python3-lammps liblammps-dev python3-ase
+# liblammps-dev: the unversioned liblammps.so that `import lammps; lammps.lammps()` dlopens
+# (liblammps0 ships only liblammps.so.0); used by hpcglass.sampling.lammps_engine.
 SLURM_PKGS := slurmctld slurmd slurm-client munge
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenMPI refuses to run as root without these; harmless otherwise.
