@@ -127,6 +127,8 @@ class GlassEnsemble:
                                                   "full response fields z kept for the first selected pairs (Fig. 1b)"))
     mode_vectors: int = field(default=0, metadata=_spec("an integer >= 0, at most modes", lambda v: v >= 0,
                                                         "eigenvectors kept of the lowest modes (Fig. 1a)"))
+    engine: str = field(default="numba", metadata=_spec("one of numba, lammps", lambda v: v in ("numba", "lammps"),
+                                                        "MD engine at T_p and in the quench (lammps: ipl, kablj in 2D/3D)"))
     ranks_per_task: int = _ranks_per_task()
 
 
@@ -181,6 +183,13 @@ def _check_glass(path: str, where: str, ens: GlassEnsemble) -> None:
         raise _fail(path, f"{where}.N", ens.N, wrong_N)
     if ens.modes > ens.d * (ens.N - 1):
         raise _fail(path, f"{where}.modes", ens.modes, f"at most d (N - 1) = {ens.d * (ens.N - 1)} non-zero modes")
+    if ens.engine == "lammps":
+        from .sampling.lammps_engine import check_engine
+
+        try:
+            check_engine(ens.model, ens.d)
+        except ValueError as exc:
+            raise _fail(path, f"{where}.engine", ens.engine, str(exc)) from None
     _check_harmonic(path, where, ens)
 
 

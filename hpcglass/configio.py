@@ -514,7 +514,7 @@ def write_lammps_table(path: str, model, n: int, r_inner: float = 0.3, fp: bool 
                 f[k] = -d1
             ends = ""
             if fp:
-                fplo, fphi = (-pair_phi(rr, lam, eps, model.base, model.xc, model.coeffs)[2] for rr in (lo, rc))
+                fplo, fphi = (-pair_phi(rr, lam, eps, model.base, model.xc, *c)[2] for rr in (lo, rc))
                 ends = f" FPRIME {fplo!r} {fphi!r}"
             fh.write(f"\n{name}\nN {n} RSQ {lo!r} {rc!r}{ends}\n\n")
             np.savetxt(fh, np.column_stack([np.arange(1, n + 1), r, e, f]), fmt=["%d", "%.17g", "%.17g", "%.17g"])

@@ -98,6 +98,27 @@ def _equilibrate_md(state: State, ens, rng_eq, rng_velocities) -> State:
     return State(model, state.vl, x, v, eq)
 
 
+def equilibrate_and_quench_lammps(state: State, ens, rng_velocities, comm) -> State:
+    """``engine: lammps``: NVT at T_p and (continuous protocol) the linear quench in LAMMPS on the
+    team's communicator (hpcglass.sampling.lammps_engine, tabulated from the model's own pair
+    potential); the Maxwell velocity seed comes from ``rng_velocities``.  Every team rank gets the
+    same positions back.  Sets ``state.eq`` like the numba MD, plus the table's measured errors."""
+    from .sampling.lammps_engine import lammps_equilibrate_quench
+
+    dt = time_step(ens)
+    rate = ens.quench_rate if ens.protocol == "continuous" else None
+    x, rec = lammps_equilibrate_quench(state.x, state.model, ens.T_p, dt, int(round(ens.equilibration / dt)), rate,
+                                       seed=int(rng_velocities.integers(1, 2**31 - 1)), comm=comm,
+                                       n_blocks=EQ_BLOCKS)
+    eq = equilibration_record(rec["eq_block_U"], rec["eq_block_steps"])
+    late = np.asarray(rec["eq_block_steps"])[EQ_BLOCKS // 2:]
+    eq["md_T_mean"] = np.float64(np.average(np.asarray(rec["eq_block_T"])[EQ_BLOCKS // 2:], weights=late)
+                                 if late.sum() else np.nan)
+    eq |= {"lammps_table_force_error": np.float64(rec["table_force_error"]),
+           "lammps_table_energy_error": np.float64(rec["table_energy_error"])}
+    return State(state.model, state.vl, x, None, eq)
+
+
 def quench(state: State, ens, rng_quench) -> State:
     """``protocol: continuous``: NVT MD cooling linearly from T_p to 0 at ``quench_rate``
     (thermostat noise from ``rng_quench``); ``instantaneous``: nothing (FIRE starts at T_p)."""
@@ -144,8 +165,11 @@ def run_glass(task: Task, root_seed: int, comm=None) -> dict:
     ens = task.ensemble
     rng = task.stage_rngs(root_seed, GLASS_STREAMS)
     state = melt(ens, rng["sizes"], rng["melt"])
-    state = equilibrate(state, ens, rng["equilibrate"], rng["velocities"])
-    state = quench(state, ens, rng["quench"])
+    if getattr(ens, "engine", "numba") == "lammps":
+        state = equilibrate_and_quench_lammps(state, ens, rng["velocities"], comm)
+    else:
+        state = equilibrate(state, ens, rng["equilibrate"], rng["velocities"])
+        state = quench(state, ens, rng["quench"])
     minimum = minimise(state, ens)
     out = pack(state, minimum)
     out.update(harmonic_stage(minimum[4], state.model.N, state.model.volume, ens, rng["pairs"],

@@ -207,8 +207,10 @@ KINDS: dict[str, TaskKind] = {
         name="glass", config=_config.GlassEnsemble, check=_config._check_glass,
         count=lambda ens: ens.samples, sizes=lambda ens: [1] * ens.samples, run=_run_glass,
         fields={**CONFIGURATION_FIELDS, "eq_energy_series": (_eq_blocks,), "eq_energy_halves": (2,),
-                "md_T_mean": (), "mc_acc_displacement": (), "mc_acc_swap": (), "mc_delta": (), **HARMONIC_FIELDS},
-        optional=HARMONIC_OPTIONAL | {"md_T_mean", "mc_acc_displacement", "mc_acc_swap", "mc_delta"},
+                "md_T_mean": (), "mc_acc_displacement": (), "mc_acc_swap": (), "mc_delta": (),
+                "lammps_table_force_error": (), "lammps_table_energy_error": (), **HARMONIC_FIELDS},
+        optional=HARMONIC_OPTIONAL | {"md_T_mean", "mc_acc_displacement", "mc_acc_swap", "mc_delta",
+                                      "lammps_table_force_error", "lammps_table_energy_error"},
         h5md=_H5MD, mini=_mini_glass, warm_key=lambda ens: (ens.model, ens.d, ens.protocol),
     ),
     "analyse": TaskKind(

@@ -18,6 +18,7 @@ import pytest
 from hpcglass.kernels.forces import VerletList, energy_forces, pair_terms
 from hpcglass.kernels.pair import pair_phi
 from hpcglass.models import make_model
+from hpcglass.potentials import padded
 from hpcglass.sampling import lammps_engine as le
 from hpcglass.sampling.md import maxwell_velocities, run_nvt
 from hpcglass.sampling.minimize import fire
@@ -76,7 +77,7 @@ def test_energy_forces_match_hpcglass(name, d, N):
     np.add.at(bound_F, p.i, w)
     np.add.at(bound_F, p.j, w)
     assert np.all(np.abs(F - F0).max(axis=1) <= t.force_error * bound_F + 1e-12)
-    phi = np.array([pair_phi(r, a, e, m.base, m.xc, m.coeffs)[0] for r, a, e in zip(p.r, lam, eps)])
+    phi = np.array([pair_phi(r, a, e, m.base, m.xc, *padded(m.coeffs))[0] for r, a, e in zip(p.r, lam, eps)])
     assert abs(phi.sum() - U0) < 1e-9 * abs(U0)
     assert abs(U - U0) <= t.energy_error * np.sum(np.maximum(np.abs(phi), eps)) + 1e-12
     assert np.abs(F - F0).max() > 0  # LAMMPS really computed (interpolated, not our numbers)
@@ -166,3 +167,40 @@ def test_two_rank_communicator(tmp_path):
     assert abs(s["U_hpcglass_of_gathered"] - s["U_final_2"]) < 1e-6 * abs(s["U_final_2"])
     assert abs(s["Uq_hpcglass_of_gathered"] - s["Uq_final"]) < 1e-6 * abs(s["Uq_final"])
     assert s["quench_steps"] == int(np.ceil((0.6 - 0.6e-6) / (0.05 * 0.005)))
+
+
+ENGINES = """
+run: {{seed: 11, progress_seconds: 100}}
+ensembles:
+  - {{name: numba, kind: glass, model: ipl, d: 2, N: 200, samples: {n}, T_p: 1.0, equilibration: 5}}
+  - {{name: lammps, kind: glass, model: ipl, d: 2, N: 200, samples: {n}, T_p: 1.0, equilibration: 5, engine: lammps}}
+"""
+
+
+@pytest.mark.slow
+def test_glasses_of_both_engines_agree_within_sample_scatter(tmp_path):
+    """The same ensemble made by the numba MD and by the lammps engine (then hpcglass's own FIRE
+    and harmonic stage): U/N, G and the mean log kappa agree within 4 standard errors."""
+    from mpi4py import MPI
+
+    from hpcglass.run import run
+
+    n = 8
+    inp = tmp_path / "in.yaml"
+    inp.write_text(ENGINES.format(n=n))
+    out = tmp_path / "r.h5"
+    assert run(inp, out=str(out), comm=MPI.COMM_SELF).exit_code == 0
+    import h5py
+
+    with h5py.File(out, "r") as h5:
+        g = {e: h5["ensembles"][e] for e in ("numba", "lammps")}
+        assert np.all(g["lammps"]["lammps_table_force_error"][()] < 1e-6)
+        assert np.all(np.abs(g["lammps"]["md_T_mean"][()] - 1.0) < 0.1)
+        for name in ("energy", "G"):
+            a, b = g["numba"][name][()], g["lammps"][name][()]
+            se = np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+            assert abs(a.mean() - b.mean()) < 4 * se, (name, a.mean(), b.mean(), se)
+        ka = [np.log(g[e]["kappa"][()]).mean() for e in g]
+        per = [np.split(np.log(g[e]["kappa"][()]), g[e]["kappa_offsets"][1:-1]) for e in g]
+        se = np.sqrt(sum(np.var([p.mean() for p in s], ddof=1) / n for s in per))
+        assert abs(ka[0] - ka[1]) < 4 * se

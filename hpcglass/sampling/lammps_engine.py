@@ -144,6 +144,7 @@ def table_error(model, n: int, r_inner: float = TABLE_R_INNER, probes: int = 200
     """
     from ..configio import LAMMPS_TYPE_PAIRS
     from ..kernels.pair import pair_phi
+    from ..potentials import padded
 
     wd, path = _table_file(model, n, r_inner, None)
     try:
@@ -165,7 +166,7 @@ def table_error(model, n: int, r_inner: float = TABLE_R_INNER, probes: int = 200
     for name, a, b in LAMMPS_TYPE_PAIRS:
         lam, eps = float(model.lam[a, b]), float(model.eps[a, b])
         r, e_tab, f_tab = blocks[name]
-        exact = np.array([pair_phi(rk, lam, eps, model.base, model.xc, model.coeffs)[:2] for rk in r])
+        exact = np.array([pair_phi(rk, lam, eps, model.base, model.xc, *padded(model.coeffs))[:2] for rk in r])
         e, f = exact[:, 0], -exact[:, 1]
         err_f = max(err_f, float(np.max(np.abs(f_tab - f) / np.maximum(np.abs(f), eps / lam))))
         err_e = max(err_e, float(np.max(np.abs(e_tab - e) / np.maximum(np.abs(e), eps))))
