@@ -73,8 +73,6 @@ class LatticeEnsemble:
     ranks_per_task: int = _ranks_per_task()
 
 
-# Dimensions each glass former is defined in (physics_spec.md sections 1-3).
-
 
 def _positive(v) -> bool:
     return v > 0

@@ -1,4 +1,4 @@
-"""The lattice model of Sec. III C of the paper (Eqs. 8-10; physics_spec.md section 8).
+"""The lattice model of Sec. III C of the paper (Eqs. 8-10; docs/lattice.md).
 
 Sites of a d-dimensional simple-cubic lattice of side L (odd, >= 3), unit spacing, open
 boundaries, with the dipole site i at the centre ((L-1)/2, ..., (L-1)/2).  Each site carries an

@@ -1,4 +1,4 @@
-"""Small, independent numpy implementation of the IPL model (physics_spec.md section 1) for tests.
+"""Small, independent numpy implementation of the IPL model (docs/models.md) for tests.
 
 Not part of the package: it exists so that the harmonic layer can be tested before (and
 independently of) ``hpcglass.models`` / ``hpcglass.kernels``.

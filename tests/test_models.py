@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from hpcglass.edan import read_edan
+from edan import read_edan
 from hpcglass.kernels.cells import candidate_pairs
 from hpcglass.kernels.forces import VerletList, energy_forces, pair_terms
 from hpcglass.kernels.pair import pair_phi

@@ -1,12 +1,12 @@
 """The Lemaitre-Maloney shear modulus against quasistatic shear: affine strain with Lees-Edwards
-images plus re-minimisation (physics_spec.md section 6)."""
+images plus re-minimisation (docs/harmonic.md)."""
 
 import dataclasses
 
 import numpy as np
 import pytest
 
-from hpcglass.edan import read_edan
+from edan import read_edan
 from hpcglass.harmonic import HarmonicSystem, elastic_moduli
 from hpcglass.kernels.forces import VerletList, energy_forces, pair_terms
 from lees_edwards import lees_edwards_wrap, sheared_energy_forces

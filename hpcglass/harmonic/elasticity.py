@@ -1,4 +1,4 @@
-"""Athermal elastic moduli by the Lemaitre-Maloney decomposition (physics_spec.md section 6).
+"""Athermal elastic moduli by the Lemaitre-Maloney decomposition (A. Lemaitre and C. Maloney, J. Stat. Phys. 123, 415 (2006); docs/harmonic.md).
 
 Simple shear x -> x + gamma y (Lees-Edwards), any d, components x = 0, y = 1:
 

@@ -1,6 +1,6 @@
 """Hessian of a pair potential in a periodic box: triplets (numba), scipy CSR, PETSc Mat.
 
-Conventions (physics_spec.md section 5, docs/harmonic.md):
+Conventions (the paper's Sec. II and docs/harmonic.md):
 
 * Degrees of freedom are ordered particle-major: dof = d * particle + component, so the
   Hessian of N particles in d dimensions is (N d, N d) with d x d blocks.

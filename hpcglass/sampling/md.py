@@ -7,7 +7,7 @@ exactly canonical (unlike Berendsen's) while velocities are only rescaled global
 per-particle noise, so dynamics stay close to Newtonian for tau_T >> dt).  The continuous
 quench is the same integrator with a target temperature that falls linearly in time.
 
-Masses are 1 (physics_spec.md section 0); units are the model units (epsilon, lambda, tau).
+Masses are 1 (docs/models.md, units); units are the model units (epsilon, lambda, tau).
 The force field enters as a callable ``force(x) -> (U, F)`` with x (N, d) positions inside the
 periodic box, U the potential energy and F (N, d) the forces, so this module does not depend on
 how neighbours are found.
@@ -41,7 +41,7 @@ class MDResult:
 
 
 def default_dt(T: float) -> float:
-    """Time step of the Lerner-group IPL runs (physics_spec.md section 1): 0.005 below T = 1, else 0.0025."""
+    """Time step of the Lerner-group IPL runs (docs/models.md): 0.005 below T = 1, else 0.0025."""
     return 0.0025 if T >= 1.0 else 0.005
 
 

@@ -12,8 +12,8 @@ the force kick, a half step back and an initial delay.  Unit masses; the force f
 
 Defaults (keywords) and their source; "steps" are means over 10 KABLJ 3D N = 1000 liquids (T = 0.8)
 minimised to max|F_ik| < 1e-8 unless said otherwise:
-- n_min 5, f_inc 1.1, f_dec 0.5, alpha_start 0.1, f_alpha 0.99: Bitzek 2006 (physics_spec.md
-  section 4).  LAMMPS's alpha0 0.25 with delaystep 20 as n_min: 2.5-4.6x the steps (at dt_max
+- n_min 5, f_inc 1.1, f_dec 0.5, alpha_start 0.1, f_alpha 0.99: Bitzek 2006 (docs/models.md,
+  FIRE).  LAMMPS's alpha0 0.25 with delaystep 20 as n_min: 2.5-4.6x the steps (at dt_max
   7 dt0); n_min 20 alone 1.2x.
 - n_delay 20, dt_min = 0.02 dt0, half step back: LAMMPS min_style fire defaults (delaystep, tmin,
   halfstepback).  Without the delay or the step back 1.2x the steps on KABLJ, 0.85-0.9x on IPL/POLY
