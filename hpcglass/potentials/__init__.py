@@ -41,6 +41,9 @@ class Potential:
     base: Callable
     smoothing: Callable | None = None
 
+    def __post_init__(self):
+        _stable_identity(self.base)
+
     def derivatives(self, x: float) -> np.ndarray:
         """f(x), f'(x), f''(x), f'''(x) at x > 0, float64 (4,)."""
         f, g, h, k = self.base(float(x) ** 2)
@@ -53,6 +56,21 @@ class Potential:
         if self.smoothing is not None:
             return np.asarray(self.smoothing(xc, q), dtype=np.float64)
         return solve_smoothing(self.derivatives(xc)[:q + 1], xc, q)
+
+
+def _stable_identity(base) -> None:
+    """Give the numba dispatcher ``base`` an identity that is the same in every process.
+
+    Kernels take ``base`` as an argument, so their compiled signatures contain its dispatcher
+    type, and numba's on-disk cache finds a kernel only if the dispatcher it unpickles from the
+    cache index is this process's one.  numba identifies a dispatcher across pickling by a UUID,
+    random per process by default; naming it after its module and qualified name makes the cache
+    hit in every later process (and on every MPI rank, after rank 0's warm-up), where a random
+    one would recompile every kernel in every process.
+    """
+    key = f"hpcglass-potential:{base.py_func.__module__}.{base.py_func.__qualname__}"
+    if getattr(base, "_DispatcherBase__uuid", None) is None:
+        base._set_uuid(key)
 
 
 def solve_smoothing(derivs: np.ndarray, xc: float, q: int) -> np.ndarray:
