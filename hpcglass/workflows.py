@@ -211,7 +211,7 @@ def stability_record(eigenvalues, participation, diag_mean: float) -> dict:
             "unstable": np.int64(np.count_nonzero(lam[:k] <= STABILITY_RTOL * diag_mean))}
 
 
-def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
+def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None, memory: bool = False) -> dict:
     """Harmonic analysis of one configuration (its interacting ``pairs``): stability diagnostics,
     shear modulus, dipole stiffnesses of the selected pairs, response fields and lowest modes as
     the ensemble ``ens`` asks.  ``rng`` draws the random pairs.
@@ -219,19 +219,29 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
     The lowest modes come first: an unstable sample (``unstable`` > 0) is factored by LDL^T
     instead of Cholesky, so its kappa and G are still computed and recorded, with the flag beside
     them.  ``n_kappa_bad`` counts the selected pairs whose kappa is <= 0 or not finite.
+
+    ``comm``: the PETSc communicator of the team of ranks sharing this sample (default COMM_SELF).
+    Every rank of the team calls this with the same ``pairs`` and the same ``rng`` state; the
+    matrices are distributed by rows, and every rank returns the same dict (team rank 0's, sent
+    to the others).  ``memory=True`` adds ``mem_peak_rank_mb``, ``factor_mem_mb`` and
+    ``factor_mem_total_mb`` (:func:`hpcglass.harmonic.memory.memory_record`); they vary from run
+    to run, so they are off by default (results must not depend on the run).
     """
     from .harmonic import HarmonicSystem, dipole_stiffness, elastic_moduli, lowest_modes, rattler_pairs, select_pairs
-    from .harmonic.hessian import hessian_csr
+    from .harmonic.hessian import hessian_diagonal
+    from .harmonic.memory import memory_record
 
     d = pairs.dim
-    m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0)
-    out = stability_record(m.eigenvalues, m.participation, float(hessian_csr(pairs, N).diagonal().mean()))
+    m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0, comm=comm)
+    if comm is not None and comm.getSize() > 1:  # the team takes one branch (spd below) together
+        m = comm.tompi4py().bcast(m, root=0)
+    out = stability_record(m.eigenvalues, m.participation, float(hessian_diagonal(pairs, N).mean()))
     if ens.modes:
         out.update(eigenvalues=m.eigenvalues[:ens.modes], participation=m.participation[:ens.modes])
         if ens.mode_vectors:
             out["mode_vector"] = m.vectors[:ens.mode_vectors]
     mode = "all" if ens.pairs == "random" and ens.n_pairs == 0 else ens.pairs
-    with HarmonicSystem(pairs, N, volume, spd=not out["unstable"]) as hs:
+    with HarmonicSystem(pairs, N, volume, comm=comm, spd=not out["unstable"]) as hs:
         out["n_rattlers"] = np.int64(hs.n_rattlers)
         if ens.shear_modulus:
             el = elastic_moduli(hs)
@@ -239,6 +249,8 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
                 out[name] = np.float64(getattr(el, name))
         which = select_pairs(pairs, mode, n=ens.n_pairs or None, rng=rng, fmax=ens.f_max, exclude=rattler_pairs(hs))
         dip = dipole_stiffness(hs, which, n_fields=ens.fields)
+        if memory:
+            out.update(memory_record(hs.factor_info(), comm))
     out.update(kappa=dip.kappa, f=dip.f, pair_i=dip.i, pair_j=dip.j,
                n_kappa_bad=np.int64(np.count_nonzero(~(np.isfinite(dip.kappa) & (dip.kappa > 0)))))
     if ens.fields:
@@ -250,6 +262,8 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng) -> dict:
             z[:k] = dip.z
             pz[:k] = np.stack([dip.i[:k], dip.j[:k]], axis=1)
         out.update(response_field=z, response_pair=pz)
+    if comm is not None and comm.getSize() > 1:  # one answer per team, whatever the last bits
+        out = comm.tompi4py().bcast(out, root=0)
     return out
 
 
