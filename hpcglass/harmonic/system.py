@@ -274,12 +274,12 @@ class HarmonicSystem:
         PETSc = self.PETSc
         k = B.shape[1]
         if self.method == "direct":
-            Bk = B[self.keep]
-            n = Bk.shape[0]
+            n = self.keep.size
             rs, re = self._ownership(n)
             F = self._ksp.getPC().getFactorMatrix()
             size = ((re - rs, n), (PETSc.DECIDE, k))
-            Bm = PETSc.Mat().createDense(size, array=np.asfortranarray(Bk[rs:re]), comm=self.comm)
+            # only this rank's rows of the pinned right-hand sides are copied
+            Bm = PETSc.Mat().createDense(size, array=np.asfortranarray(B[self.keep[rs:re]]), comm=self.comm)
             Xm = PETSc.Mat().createDense(size, comm=self.comm)
             Xm.setUp()
             Bm.assemble()
