@@ -15,7 +15,8 @@ A. ``lowest_modes`` (SLEPc shift-invert, its own MUMPS Cholesky of M - sigma I),
 (G, B), D. ``dipole_stiffness`` of ``--pairs`` random pairs (MatMatSolve, blocks of 256).
 
 Memory per rank and per phase: the peak RSS (VmHWM from /proc/self/status, reset before each
-phase through /proc/self/clear_refs so that one phase's peak does not hide the next one's) and
+phase through /proc/self/clear_refs after malloc_trim, so that one phase's peak and left-over heap
+do not count in the next one's; ``start RSS`` is printed to show what is left) and
 MUMPS INFOG(16) (largest per-rank factorization memory, MB) / INFOG(17) (sum over the team) of
 the factorization of B.  Ratios are team of 2 over team of 1.
 
@@ -76,6 +77,18 @@ def hwm_mb() -> float:
 
 
 def reset_hwm() -> None:
+    """Give freed heap back to the OS (malloc_trim), then restart the peak-RSS count from now.
+
+    Without the trim, the heap left by one phase stays resident and counts in the next one's peak
+    (rank 0 runs both teams)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
 
@@ -87,6 +100,7 @@ def stage(pairs, model, comm, n_pairs, n_modes, seed, block=256):
 
     N, V = model.N, model.volume
     reset_hwm()
+    rss0 = hwm_mb()
     t0 = time.perf_counter()
     m = lowest_modes(pairs, N, k=n_modes, comm=comm)
     t1 = time.perf_counter()
@@ -106,7 +120,7 @@ def stage(pairs, model, comm, n_pairs, n_modes, seed, block=256):
         used = (F.getMumpsInfog(21), F.getMumpsInfog(22)) if mumps else (-1, -1)
     numbers = {"kappa": dip.kappa, "G": el.G, "eig": m.eigenvalues}
     times = {"modes": t1 - t0, "factor": t2 - t1, "G": t3 - t2, "kappa": t4 - t3, "total": t4 - t0}
-    mem = {"hwm": hwm_mb(), "infog16": info.get("mem_peak_mb"), "infog17": info.get("mem_total_mb"),
+    mem = {"hwm": hwm_mb(), "rss0": rss0, "infog16": info.get("mem_peak_mb"), "infog17": info.get("mem_total_mb"),
            "entries": info.get("factor_entries"), "ordering": ordering, "used": used}
     return numbers, times, mem
 
@@ -164,8 +178,8 @@ def main(argv=None):
                         time.sleep(0.2)
             else:
                 res = stage(pairs, model, world, args.pairs, args.modes, args.seed, args.block)
-                hwm = mpi.gather(res[2]["hwm"], root=0)
-                res[2]["hwm_ranks"] = hwm
+                res[2]["hwm_ranks"] = mpi.gather(res[2]["hwm"], root=0)
+                res[2]["rss0_ranks"] = mpi.gather(res[2]["rss0"], root=0)
                 runs[2].append(res)
     if mpi.rank != 0:
         return
@@ -174,10 +188,11 @@ def main(argv=None):
     for team in teams:
         mem = runs[team][-1][2]
         hw = mem.get("hwm_ranks", [mem["hwm"]])
+        r0 = mem.get("rss0_ranks", [mem["rss0"]])
         tt = med[team]
         print(f"team {team}: wall (median of {len(runs[team])}) modes {tt['modes']:.1f} s, factor {tt['factor']:.1f} s, "
               f"G {tt['G']:.1f} s, kappa {tt['kappa']:.1f} s, total {tt['total']:.1f} s; peak RSS per rank "
-              f"{', '.join(f'{h:.0f}' for h in hw)} MiB; MUMPS INFOG(16)={mem['infog16']} MB INFOG(17)={mem['infog17']} MB "
+              f"{', '.join(f'{h:.0f}' for h in hw)} MiB (start RSS {', '.join(f'{h:.0f}' for h in r0)}); MUMPS INFOG(16)={mem['infog16']} MB INFOG(17)={mem['infog17']} MB "
               f"(used INFOG(21)={mem['used'][0]} INFOG(22)={mem['used'][1]} MB) "
               f"entries INFOG(9)={mem['entries']} ordering INFOG(7)={mem['ordering'][0]} analysis INFOG(32)={mem['ordering'][1]}",
               flush=True)
