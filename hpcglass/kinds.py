@@ -165,9 +165,11 @@ HARMONIC_FIELDS = {
     "n_rattlers": (), "G": (), "born": (), "nonaffine": (), "B": (), "sigma_yy": (),
     "kappa": (RAGGED,), "f": (RAGGED,), "pair_i": (RAGGED,), "pair_j": (RAGGED,), "n_kappa_bad": (),
     "response_field": ("fields", _N, _d), "response_pair": ("fields", 2),
+    "mem_peak_rank_mb": (), "factor_mem_mb": (), "factor_mem_total_mb": (),
 }
 HARMONIC_OPTIONAL = frozenset({"eigenvalues", "participation", "mode_vector", "G", "born", "nonaffine", "B",
-                               "sigma_yy", "response_field", "response_pair"})
+                               "sigma_yy", "response_field", "response_pair",
+                               "mem_peak_rank_mb", "factor_mem_mb", "factor_mem_total_mb"})
 # The minimised configuration and its scalars (glass and analyse).
 CONFIGURATION_FIELDS = {
     "energy": (), "pressure": (), "max_force": (), "fire_steps": (), "n_pairs_interacting": (),

@@ -110,7 +110,8 @@ def run_analyse(task: Task, root_seed: int, comm=None) -> dict:
         "n_pairs_interacting": np.int64(len(pairs)),
         "position": quench.x, "species": model.species, "diameter": model.sizes, "box": np.float64(model.L),
     }
-    out.update(harmonic_stage(pairs, N, model.volume, ens, rng, comm=petsc_comm(comm)))
+    out.update(harmonic_stage(pairs, N, model.volume, ens, rng, comm=petsc_comm(comm),
+                              memory=comm is not None and comm.Get_size() > 1))
     return out
 
 
@@ -145,7 +146,7 @@ def petsc_comm(team):
     return PETSc.Comm(team)
 
 
-def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None) -> dict:
+def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None, memory: bool = False) -> dict:
     """Harmonic analysis of one configuration (its interacting ``pairs``): stability diagnostics,
     shear modulus, dipole stiffnesses of the selected pairs, response fields and lowest modes as
     the ensemble ``ens`` asks.  ``rng`` draws the random pairs.  ``comm``: the PETSc communicator
@@ -155,13 +156,23 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None) -> dict:
     The lowest modes come first: an unstable sample (``unstable`` > 0) is factored by LDL^T
     instead of Cholesky, so its kappa and G are still computed and recorded, with the flag beside
     them.  ``n_kappa_bad`` counts the selected pairs whose kappa is <= 0 or not finite.
+
+    ``comm``: the PETSc communicator of the team of ranks sharing this sample (default COMM_SELF).
+    Every rank of the team calls this with the same ``pairs`` and the same ``rng`` state; the
+    matrices are distributed by rows, and every rank returns the same dict (team rank 0's, sent
+    to the others).  ``memory=True`` adds ``mem_peak_rank_mb``, ``factor_mem_mb`` and
+    ``factor_mem_total_mb`` (:func:`hpcglass.harmonic.memory.memory_record`); they vary from run
+    to run, so they are off by default (results must not depend on the run).
     """
     from .harmonic import HarmonicSystem, dipole_stiffness, elastic_moduli, lowest_modes, rattler_pairs, select_pairs
-    from .harmonic.hessian import hessian_csr
+    from .harmonic.hessian import hessian_diagonal
+    from .harmonic.memory import memory_record
 
     d = pairs.dim
     m = lowest_modes(pairs, N, k=max(ens.modes, N_LOW_MODES), vectors=ens.mode_vectors > 0, comm=comm)
-    out = stability_record(m.eigenvalues, m.participation, float(hessian_csr(pairs, N).diagonal().mean()))
+    if comm is not None and comm.getSize() > 1:  # the team takes one branch (spd below) together
+        m = comm.tompi4py().bcast(m, root=0)
+    out = stability_record(m.eigenvalues, m.participation, float(hessian_diagonal(pairs, N).mean()))
     if ens.modes:
         out.update(eigenvalues=m.eigenvalues[:ens.modes], participation=m.participation[:ens.modes])
         if ens.mode_vectors:
@@ -175,6 +186,8 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None) -> dict:
                 out[name] = np.float64(getattr(el, name))
         which = select_pairs(pairs, mode, n=ens.n_pairs or None, rng=rng, fmax=ens.f_max, exclude=rattler_pairs(hs))
         dip = dipole_stiffness(hs, which, n_fields=ens.fields)
+        if memory:
+            out.update(memory_record(hs.factor_info(), comm))
     out.update(kappa=dip.kappa, f=dip.f, pair_i=dip.i, pair_j=dip.j,
                n_kappa_bad=np.int64(np.count_nonzero(~(np.isfinite(dip.kappa) & (dip.kappa > 0)))))
     if ens.fields:
@@ -186,6 +199,8 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None) -> dict:
             z[:k] = dip.z
             pz[:k] = np.stack([dip.i[:k], dip.j[:k]], axis=1)
         out.update(response_field=z, response_pair=pz)
+    if comm is not None and comm.getSize() > 1:  # one answer per team, whatever the last bits
+        out = comm.tompi4py().bcast(out, root=0)
     return out
 
 

@@ -70,6 +70,37 @@ def _triplets_kernel(i, j, rij, r, dphi, d2phi):
     return rows, cols, vals
 
 
+@numba.njit(cache=True)
+def _row_triplets_kernel(i, j, rij, r, dphi, d2phi, lo, hi):
+    """The triplets of _triplets_kernel whose row particle is in [lo, hi), in the same order."""
+    P, d = rij.shape
+    K = _pair_blocks(rij, r, dphi, d2phi)
+    n = 0
+    for p in range(P):
+        n += 2 * d * d * ((lo <= i[p] < hi) + (lo <= j[p] < hi))
+    rows = np.empty(n, np.int64)
+    cols = np.empty(n, np.int64)
+    vals = np.empty(n, np.float64)
+    k = 0
+    for p in range(P):
+        ia = lo <= i[p] < hi
+        jb = lo <= j[p] < hi
+        a = i[p] * d
+        b = j[p] * d
+        for s in range(d):
+            for t in range(d):
+                v = K[p, s, t]
+                if ia:
+                    rows[k] = a + s; cols[k] = a + t; vals[k] = v; k += 1
+                if jb:
+                    rows[k] = b + s; cols[k] = b + t; vals[k] = v; k += 1
+                if ia:
+                    rows[k] = a + s; cols[k] = b + t; vals[k] = -v; k += 1
+                if jb:
+                    rows[k] = b + s; cols[k] = a + t; vals[k] = -v; k += 1
+    return rows, cols, vals
+
+
 def pair_stiffness(pairs: PairTerms) -> np.ndarray:
     """Pair stiffness blocks K_ij, float64 (P, d, d) [energy / length^2]."""
     return _pair_blocks(np.ascontiguousarray(pairs.rij, dtype=np.float64),
@@ -92,25 +123,76 @@ def hessian_triplets(pairs: PairTerms):
                             np.ascontiguousarray(pairs.d2phi, dtype=np.float64))
 
 
-def hessian_csr(pairs: PairTerms, N: int) -> sp.csr_matrix:
-    """Hessian as scipy.sparse CSR, (N d, N d), duplicates summed, sorted indices."""
-    d = pairs.dim
-    rows, cols, vals = hessian_triplets(pairs)
-    n = N * d
-    # Sum duplicates in order of appearance (stable sort): entries (a, b) and (b, a) then add the
-    # same numbers in the same order, so the matrix is exactly (bitwise) symmetric.
-    key = rows * n + cols
+def _sum_duplicates(rows, cols, vals, nrows: int, ncols: int) -> sp.csr_matrix:
+    """CSR (nrows, ncols) from triplets, duplicates summed in order of appearance, sorted indices.
+
+    The stable sort makes entries (a, b) and (b, a) add the same numbers in the same order, so a
+    symmetric triplet list gives an exactly (bitwise) symmetric matrix; a subset of rows summed
+    here equals the same rows of the whole matrix bitwise when its triplets keep their order.
+    """
+    key = rows * ncols + cols
     order = np.argsort(key, kind="stable")
     key = key[order]
     start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     summed = np.add.reduceat(vals[order], start) if key.size else vals[:0]
     ukey = key[start]
-    r, c = ukey // n, ukey % n
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
-    M = sp.csr_matrix((summed, c, indptr), shape=(n, n))
+    r, c = ukey // ncols, ukey % ncols
+    indptr = np.zeros(nrows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=nrows), out=indptr[1:])
+    M = sp.csr_matrix((summed, c, indptr), shape=(nrows, ncols))
     M.has_sorted_indices = True
     return M
+
+
+def hessian_csr(pairs: PairTerms, N: int) -> sp.csr_matrix:
+    """Hessian as scipy.sparse CSR, (N d, N d), duplicates summed, sorted indices."""
+    rows, cols, vals = hessian_triplets(pairs)
+    n = N * pairs.dim
+    return _sum_duplicates(rows, cols, vals, n, n)
+
+
+def block_range(n_blocks: int, size: int, rank: int) -> tuple[int, int]:
+    """Contiguous [start, stop) of whole blocks (particles) owned by ``rank`` of ``size``.
+
+    The first n_blocks % size ranks get one block more; PETSc's own split of a Mat created with
+    these local sizes is the same, so every rank builds exactly the rows it inserts.
+    """
+    counts = [n_blocks // size + (1 if r < n_blocks % size else 0) for r in range(size)]
+    start = sum(counts[:rank])
+    return start, start + counts[rank]
+
+
+def hessian_rows(pairs: PairTerms, N: int, start: int, stop: int) -> sp.csr_matrix:
+    """Rows of particles start..stop-1 of the Hessian: CSR ((stop-start) d, N d).
+
+    Only the pairs touching those particles are visited and only their triplets in those rows
+    are made (in the order :func:`hessian_triplets` makes them), so the rows are bitwise equal to
+    the same rows of :func:`hessian_csr` while no rank holds the whole triplet list.
+    """
+    d = pairs.dim
+    i = np.ascontiguousarray(pairs.i, dtype=np.int64)
+    j = np.ascontiguousarray(pairs.j, dtype=np.int64)
+    sel = np.flatnonzero(((i >= start) & (i < stop)) | ((j >= start) & (j < stop)))
+    rows, cols, vals = _row_triplets_kernel(
+        i[sel], j[sel], np.ascontiguousarray(pairs.rij[sel], dtype=np.float64),
+        np.ascontiguousarray(pairs.r[sel], dtype=np.float64),
+        np.ascontiguousarray(pairs.dphi[sel], dtype=np.float64),
+        np.ascontiguousarray(pairs.d2phi[sel], dtype=np.float64), int(start), int(stop))
+    return _sum_duplicates(rows - start * d, cols, vals, (stop - start) * d, N * d)
+
+
+def hessian_diagonal(pairs: PairTerms, N: int) -> np.ndarray:
+    """Diagonal of the Hessian, float64 (N d,), bitwise equal to ``hessian_csr(pairs, N).diagonal()``
+    (the same numbers summed in the same order) without building the matrix."""
+    d = pairs.dim
+    K = pair_stiffness(pairs)
+    kd = np.diagonal(K, axis1=1, axis2=2)  # (P, d): K[p, s, s]
+    comp = np.arange(d)
+    # for each pair and component, the i-row entry comes before the j-row entry
+    rows = np.stack([pairs.i[:, None] * d + comp, pairs.j[:, None] * d + comp], axis=2).ravel()
+    vals = np.stack([kd, kd], axis=2).ravel()
+    n = N * d
+    return np.asarray(_sum_duplicates(rows.astype(np.int64), rows.astype(np.int64), vals, n, n).diagonal())
 
 
 def csr_to_petsc(A: sp.csr_matrix, comm=None, block_size: int = 1, mat_type: str = "aij"):
@@ -120,23 +202,32 @@ def csr_to_petsc(A: sp.csr_matrix, comm=None, block_size: int = 1, mat_type: str
     works on COMM_SELF and on a group communicator.  Preallocation is exact (from the CSR).
     The caller owns the returned Mat and must ``destroy()`` it.
     """
-    PETSc = petsc()
     comm = default_comm(comm)
     A = sp.csr_matrix(A)
     A.sort_indices()
-    n = A.shape[0]
     bs = int(block_size)
-    nb = n // bs
-    size, rank = comm.getSize(), comm.getRank()
-    # contiguous ownership of whole blocks
-    counts = [nb // size + (1 if r < nb % size else 0) for r in range(size)]
-    start = sum(counts[:rank]) * bs
-    stop = start + counts[rank] * bs
-    loc = A[start:stop]
+    start, stop = block_range(A.shape[0] // bs, comm.getSize(), comm.getRank())
+    return rows_to_petsc(A[start * bs:stop * bs], A.shape[0], comm=comm, block_size=bs, mat_type=mat_type)
+
+
+def rows_to_petsc(loc: sp.csr_matrix, n: int, comm=None, block_size: int = 1, mat_type: str = "aij"):
+    """PETSc Mat (n, n) on ``comm`` from this rank's own rows ``loc`` (CSR (n_local, n)).
+
+    ``loc`` must be the rows :func:`block_range` gives this rank (whole blocks of ``block_size``);
+    every rank passes its own, so no rank holds the whole matrix.  Preallocation is exact.
+    The matrix is marked symmetric; ``mat_type="sbaij"`` keeps the upper block triangle only.
+    The caller owns the returned Mat and must ``destroy()`` it.
+    """
+    PETSc = petsc()
+    comm = default_comm(comm)
+    loc = sp.csr_matrix(loc)
+    loc.sort_indices()
+    bs = int(block_size)
+    nloc = loc.shape[0]
     indptr = loc.indptr.astype(PETSc.IntType)
     indices = loc.indices.astype(PETSc.IntType)
     data = loc.data.astype(PETSc.ScalarType)
-    sizes = ((stop - start, n), (stop - start, n))
+    sizes = ((nloc, n), (nloc, n))
     mat = PETSc.Mat()
     kind = mat_type.lower().replace("seq", "").replace("mpi", "")
     if kind not in ("aij", "baij", "sbaij"):
@@ -161,9 +252,13 @@ def csr_to_petsc(A: sp.csr_matrix, comm=None, block_size: int = 1, mat_type: str
 def hessian_petsc(pairs: PairTerms, N: int, comm=None, mat_type: str = "aij"):
     """Hessian as a PETSc Mat (AIJ or BAIJ, block size d) on ``comm`` (default COMM_SELF).
 
+    Each rank computes and inserts only its own rows (:func:`hessian_rows`).
     The caller owns the Mat (call ``destroy()``), or use :class:`hpcglass.harmonic.HarmonicSystem`.
     """
-    return csr_to_petsc(hessian_csr(pairs, N), comm=comm, block_size=pairs.dim, mat_type=mat_type)
+    comm = default_comm(comm)
+    start, stop = block_range(N, comm.getSize(), comm.getRank())
+    return rows_to_petsc(hessian_rows(pairs, N, start, stop), N * pairs.dim, comm=comm,
+                         block_size=pairs.dim, mat_type=mat_type)
 
 
 # ----------------------------------------------------------------------------------------------

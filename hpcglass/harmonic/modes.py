@@ -16,7 +16,7 @@ import numpy as np
 from hpcglass.pairs import PairTerms
 
 from ._petsc import default_comm, petsc, slepc
-from .hessian import csr_to_petsc, find_rattlers, hessian_csr, restrict_pairs
+from .hessian import block_range, find_rattlers, hessian_rows, restrict_pairs, rows_to_petsc
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,9 @@ def lowest_modes(pairs: PairTerms, N: int, k: int = 10, sigma: float = -1e-3, co
                  tol: float = 1e-10) -> ModesResult:
     """The k lowest non-zero eigenpairs of the Hessian (translations and rattlers excluded).
 
-    Every PETSc/SLEPc object is created on ``comm`` (default COMM_SELF) and destroyed here.
+    Every PETSc/SLEPc object is created on ``comm`` (default COMM_SELF) and destroyed here; on a
+    team each rank builds its own rows, the eigenvectors are allgathered and every rank returns
+    the same result.
     """
     PETSc = petsc()
     SLEPc = slepc()
@@ -62,8 +64,8 @@ def lowest_modes(pairs: PairTerms, N: int, k: int = 10, sigma: float = -1e-3, co
     rattlers = find_rattlers(pairs, N) if remove_rattlers else np.zeros(N, dtype=bool)
     res = restrict_pairs(pairs, N, rattlers)
     na = res.active.size
-    A = hessian_csr(res.pairs, na)
-    mat = csr_to_petsc(A, comm=comm, block_size=d)
+    p0, p1 = block_range(na, comm.getSize(), comm.getRank())  # each rank builds only its rows
+    mat = rows_to_petsc(hessian_rows(res.pairs, na, p0, p1), na * d, comm=comm, block_size=d)
     rs, re = mat.getOwnershipRange()
     defl = []
     eps = SLEPc.EPS().create(comm=comm)

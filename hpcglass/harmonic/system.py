@@ -15,8 +15,11 @@ Zero modes (docs/harmonic.md, "Zero modes"):
   attached (MatNullSpace), preconditioner from options (default GAMG with the translations as
   near-null space).  For systems too large to factor.
 
-Every PETSc object lives on the ``comm`` given (default PETSc.COMM_SELF).  Use as a context
-manager, or call :meth:`close`.
+Every PETSc object lives on the ``comm`` given (default PETSc.COMM_SELF).  On a team
+communicator the pair list, the rattlers and the pinning are replicated (cheap), while each rank
+builds only its own rows of the matrix (:func:`hpcglass.harmonic.hessian.hessian_rows`) and MUMPS
+factors in distributed memory; solutions are allgathered, so every rank returns the same numbers.
+Use as a context manager, or call :meth:`close`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import scipy.sparse as sp
 from hpcglass.pairs import PairTerms
 
 from ._petsc import default_comm, petsc
-from .hessian import csr_to_petsc, find_rattlers, hessian_csr, restrict_pairs
+from .hessian import block_range, find_rattlers, hessian_csr, hessian_rows, restrict_pairs, rows_to_petsc
 
 
 class HarmonicSystem:
@@ -55,7 +58,9 @@ class HarmonicSystem:
     -------------------------------
     d, N, V, n_active, n_rattlers, rattlers (bool (N,)), active (int64 (n_active,)),
     restriction (:class:`hpcglass.harmonic.hessian.Restriction`), pinned (active-numbering index),
-    M_csr (scipy CSR of the active system, (n_active d, n_active d)).
+    M_csr (property: scipy CSR of the whole active system, (n_active d, n_active d), built on first
+    use on this rank; for tests and small systems, the solver paths never build it),
+    M_local (property: this rank's rows of it, those of :meth:`row_range`).
     """
 
     def __init__(self, pairs: PairTerms, N: int, V: float, comm=None, prefix: str = "dipole_",
@@ -81,11 +86,9 @@ class HarmonicSystem:
         self.n_rattlers = self.restriction.n_rattlers
         if self.n_active < 2:
             raise ValueError("fewer than two non-rattler particles: nothing to solve")
-        self.M_csr = hessian_csr(self.restriction.pairs, self.n_active)
         self.tether = float(tether)
-        if self.tether:
-            self.M_csr = (self.M_csr + self.tether * sp.identity(self.M_csr.shape[0], format="csr")).tocsr()
-            self.M_csr.sort_indices()
+        self._M_csr = None
+        self._M_local = None
         z = np.bincount(self.restriction.pairs.i, minlength=self.n_active) + \
             np.bincount(self.restriction.pairs.j, minlength=self.n_active)
         self.pinned = int(np.argmax(z))
@@ -150,11 +153,53 @@ class HarmonicSystem:
         return out.reshape((self.N * self.d,) + tail)
 
     def _ownership(self, n: int):
-        bs = self.d
-        nb = n // bs
-        size, rank = self.comm.getSize(), self.comm.getRank()
-        counts = [nb // size + (1 if r < nb % size else 0) for r in range(size)]
-        return sum(counts[:rank]) * bs, (sum(counts[:rank]) + counts[rank]) * bs
+        """[start, stop) of this rank's rows of an n-row operator (whole d-blocks)."""
+        start, stop = block_range(n // self.d, self.comm.getSize(), self.comm.getRank())
+        return start * self.d, stop * self.d
+
+    def _with_tether(self, rows: sp.csr_matrix, first_row: int) -> sp.csr_matrix:
+        if not self.tether:
+            return rows
+        eye = sp.eye(rows.shape[0], rows.shape[1], k=first_row, format="csr")
+        out = (rows + self.tether * eye).tocsr()
+        out.sort_indices()
+        return out
+
+    def row_range(self) -> tuple[int, int]:
+        """[start, stop) active particles whose rows of the (unpinned) active matrix this rank owns."""
+        return block_range(self.n_active, self.comm.getSize(), self.comm.getRank())
+
+    @property
+    def M_local(self) -> sp.csr_matrix:
+        """This rank's rows of the active matrix (tether included): CSR ((stop-start) d, n_active d)."""
+        if self._M_local is None:
+            p0, p1 = self.row_range()
+            self._M_local = self._with_tether(hessian_rows(self.restriction.pairs, self.n_active, p0, p1),
+                                              p0 * self.d)
+        return self._M_local
+
+    @property
+    def M_csr(self) -> sp.csr_matrix:
+        """The whole active matrix on this rank (tether included); built on first use."""
+        if self._M_csr is None:
+            if self.comm.getSize() == 1:
+                self._M_csr = self.M_local
+            else:
+                self._M_csr = self._with_tether(hessian_csr(self.restriction.pairs, self.n_active), 0)
+        return self._M_csr
+
+    def _pinned_rows(self) -> sp.csr_matrix:
+        """This rank's rows of the pinned matrix (pinned particle's d rows and columns dropped)."""
+        k0, k1 = block_range(self.n_active - 1, self.comm.getSize(), self.comm.getRank())
+        # pinned-matrix block k is active particle k + (k >= pinned)
+        p0 = k0 + (k0 >= self.pinned)
+        p1 = max(p0, k1 + (k1 > self.pinned))
+        d = self.d
+        rows = self._with_tether(hessian_rows(self.restriction.pairs, self.n_active, p0, p1), p0 * d)
+        if p0 <= self.pinned < p1:
+            keep_rows = np.setdiff1d(np.arange(rows.shape[0]), np.arange(d) + (self.pinned - p0) * d)
+            rows = rows[keep_rows]
+        return rows[:, self.keep]
 
     # -- setup -------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -166,11 +211,10 @@ class HarmonicSystem:
         PETSc = self.PETSc
         t0 = time.perf_counter()
         if self.method == "direct":
-            A = self.M_csr[self.keep][:, self.keep]
-            bs = self.d if (A.shape[0] % self.d == 0) else 1
             # MUMPS Cholesky takes AIJ or SBAIJ, not BAIJ: a block format means SBAIJ here.
             mt = "sbaij" if self.mat_type.lower().endswith("baij") else self.mat_type
-            self._mat = csr_to_petsc(A, comm=self.comm, block_size=bs, mat_type=mt)
+            self._mat = rows_to_petsc(self._pinned_rows(), self.keep.size, comm=self.comm,
+                                      block_size=self.d, mat_type=mt)
             if self.spd:
                 self._mat.setOption(PETSc.Mat.Option.SPD, True)
             ksp = PETSc.KSP().create(comm=self.comm)
@@ -181,8 +225,8 @@ class HarmonicSystem:
             pc.setType("cholesky")
             pc.setFactorSolverType("mumps")
         else:
-            self._mat = csr_to_petsc(self.M_csr, comm=self.comm, block_size=self.d,
-                                     mat_type=self.mat_type)
+            self._mat = rows_to_petsc(self.M_local, self.n_active * self.d, comm=self.comm,
+                                      block_size=self.d, mat_type=self.mat_type)
             vecs = []
             rs, re = self._ownership(self.n_active * self.d)
             T = self.translations()
@@ -230,12 +274,12 @@ class HarmonicSystem:
         PETSc = self.PETSc
         k = B.shape[1]
         if self.method == "direct":
-            Bk = B[self.keep]
-            n = Bk.shape[0]
+            n = self.keep.size
             rs, re = self._ownership(n)
             F = self._ksp.getPC().getFactorMatrix()
             size = ((re - rs, n), (PETSc.DECIDE, k))
-            Bm = PETSc.Mat().createDense(size, array=np.asfortranarray(Bk[rs:re]), comm=self.comm)
+            # only this rank's rows of the pinned right-hand sides are copied
+            Bm = PETSc.Mat().createDense(size, array=np.asfortranarray(B[self.keep[rs:re]]), comm=self.comm)
             Xm = PETSc.Mat().createDense(size, comm=self.comm)
             Xm.setUp()
             Bm.assemble()
@@ -275,8 +319,10 @@ class HarmonicSystem:
         return np.concatenate(mpi.allgather(local), axis=0)
 
     def matvec(self, X: np.ndarray) -> np.ndarray:
-        """M X in the active numbering (scipy, serial)."""
-        return self.M_csr @ X
+        """M X in the active numbering; X (n_active d,) or (n_active d, k), the same on every rank.
+
+        Each rank multiplies its own rows (:attr:`M_local`); the result is allgathered."""
+        return self._gather(self.M_local @ X)
 
     def factor_info(self) -> dict:
         """MUMPS factor statistics where available: peak memory in MB (INFOG(16) most loaded rank,
