@@ -167,9 +167,11 @@ HARMONIC_FIELDS = {
     "response_field": ("fields", _N, _d), "response_pair": ("fields", 2),
     "mem_peak_rank_mb": (), "factor_mem_mb": (), "factor_mem_total_mb": (),
 }
+# Machine measurements recorded beside the physics (teams only): they vary from run to run, so
+# they are not results that a resumed or re-ranked run reproduces.
+MEASUREMENT_FIELDS = frozenset({"mem_peak_rank_mb", "factor_mem_mb", "factor_mem_total_mb"})
 HARMONIC_OPTIONAL = frozenset({"eigenvalues", "participation", "mode_vector", "G", "born", "nonaffine", "B",
-                               "sigma_yy", "response_field", "response_pair",
-                               "mem_peak_rank_mb", "factor_mem_mb", "factor_mem_total_mb"})
+                               "sigma_yy", "response_field", "response_pair"}) | MEASUREMENT_FIELDS
 # The minimised configuration and its scalars (glass and analyse).
 CONFIGURATION_FIELDS = {
     "energy": (), "pressure": (), "max_force": (), "fire_steps": (), "n_pairs_interacting": (),

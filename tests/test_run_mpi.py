@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from hpcglass import store
+from hpcglass.kinds import MEASUREMENT_FIELDS
 
 from mpi_helpers import ROOT, mpi_env, mpirun_cmd, run_hpcglass
 
@@ -31,14 +32,15 @@ def _input(tmp_path, name="in.yaml", L2=21, n2=1000, b2=300):
 
 
 def results(path) -> dict:
-    """Every result dataset of a run file (not timings, ranks or provenance)."""
+    """Every result dataset of a run file (not timings, ranks, provenance or the memory measurements
+    of teams, kinds.MEASUREMENT_FIELDS)."""
     out = {}
     with h5py.File(path, "r") as h5:
         for key in ("index", "ensemble", "status", "reason"):
             out[f"tasks/{key}"] = h5["tasks"][key][()]
 
         def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
+            if isinstance(obj, h5py.Dataset) and name.rsplit("/", 1)[-1] not in MEASUREMENT_FIELDS:
                 out[f"ensembles/{name}"] = obj[()]
         h5["ensembles"].visititems(visit)
     return out

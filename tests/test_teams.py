@@ -60,6 +60,13 @@ def test_team_of_two_equals_tasks_of_one_rank(tmp_path):
         ranks = h5["tasks/rank"][()]
         assert list(ranks[2:]) == [0, 0], "a team of 2 on 2 ranks: its leader is rank 0"
         g = h5["ensembles/g"]
+        mem = {k: g[k][()] for k in ("mem_peak_rank_mb", "factor_mem_mb", "factor_mem_total_mb")}
+        assert all(np.all(v > 0) for v in mem.values()), mem
+        assert np.all(mem["factor_mem_mb"] <= mem["factor_mem_total_mb"]), mem
+    with h5py.File(tmp_path / "one.h5", "r") as h5:
+        assert "mem_peak_rank_mb" not in h5["ensembles/g"], "memory is measured for teams only"
+    with h5py.File(tmp_path / "two.h5", "r") as h5:
+        g = h5["ensembles/g"]
         assert g["kappa"].shape[0] > 10 and np.all(g["kappa"][()] > 0) and g["eigenvalues"].shape == (2, 3)
         assert h5["provenance"].attrs["n_ranks"] == 2
     # the same input with --ranks-per-task 2 (a deployment choice, as the rank count is)
