@@ -31,12 +31,17 @@ def sort_into_cells(x, L, nc):
         for k in range(d):
             c = c * nc + int(np.floor(x[i, k] / side)) % nc
         cell[i] = c
-    order = np.argsort(cell, kind="mergesort")
     start = np.zeros(nc**d + 1, dtype=np.int64)
     for i in range(N):
         start[cell[i] + 1] += 1
     for c in range(nc**d):
         start[c + 1] += start[c]
+    # counting sort, stable (ascending i within a cell): the order a stable argsort gives
+    order = np.empty(N, dtype=np.int64)
+    fill = start[:-1].copy()
+    for i in range(N):
+        order[fill[cell[i]]] = i
+        fill[cell[i]] += 1
     return cell, order, start
 
 
