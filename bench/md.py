@@ -9,7 +9,7 @@ thermostat) at the model's --T (IPL 0.6, KABLJ 0.8 by default).
 
 Same potential in LAMMPS: `pair_style table spline` with one table per type pair (AA, AB, BB),
 from hpcglass's pair_phi (energy and -phi') on --table-n points evenly spaced in r^2
-(configio.write_lammps_table with exact end slopes, FPRIME) from 0.3 lambda_ij to the cutoff,
+(lammps_io.write_lammps_table with exact end slopes, FPRIME) from 0.3 lambda_ij to the cutoff,
 where phi and phi' are exactly 0.  Sanity check: LAMMPS `run 0` energy vs hpcglass energy of the
 same configuration.  For KABLJ a third line uses the analytic `lj/cut` with a plain energy shift
 (`pair_modify shift yes`, cutoff 2.5 sigma_ij): a different (unsmoothed) potential, shown only for
@@ -52,8 +52,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from hpcglass.configio import Configuration, lammps_pair_lines, write_lammps_data, write_lammps_table  # noqa: E402
+from hpcglass.configio import Configuration  # noqa: E402
 from hpcglass.kernels.forces import VerletList, energy_forces  # noqa: E402
+from hpcglass.lammps_io import lammps_pair_lines, write_lammps_data, write_lammps_table  # noqa: E402
 from hpcglass.models import make_model  # noqa: E402
 from hpcglass.sampling.md import maxwell_velocities, run_nvt  # noqa: E402
 from hpcglass.sampling.minimize import MinimizationError, fire  # noqa: E402
@@ -62,7 +63,7 @@ SKIN = 0.3
 
 
 def write_data(path: str, model, x: np.ndarray, v: np.ndarray) -> None:
-    """The shared configuration, with velocities (hpcglass.configio's LAMMPS data writer)."""
+    """The shared configuration, with velocities (hpcglass.lammps_io's LAMMPS data writer)."""
     conf = Configuration(x=x, L=model.L, species=model.species)
     write_lammps_data(path, conf, model.name, v=v, title=f"{model.name} N={model.N} from hpcglass")
 

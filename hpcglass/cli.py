@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _validate(paths: list[str]) -> int:
-    from .config import ConfigError, parse_config, read_input
+    from .config import parse_config
+    from .inputfile import ConfigError, read_input
     from .tasks import expand
 
     status = 0

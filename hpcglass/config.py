@@ -2,7 +2,8 @@
 
 Every error names the file, the key (as a path such as ``ensembles[1].L``), the value found
 and what was expected, and is raised before any computation starts.  Validation is a pure
-function of the input text, so every MPI rank reaches the same verdict on its own.
+function of the input text, so every MPI rank reaches the same verdict on its own.  Reading
+the file, the YAML loader, the message helpers and the PETSc-option filter are hpcglass.inputfile's.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-import yaml
-
+from .inputfile import ConfigError, _cut, _fail, _quote, load_yaml, unsafe_petsc_option
 from .models import MODELS
 
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,62}")
@@ -25,11 +25,6 @@ MAX_REALIZATIONS = 10**10      # kappa values of one lattice ensemble
 MAX_PARTICLES = 1_000_000      # N of one glass sample
 LATTICE_DIMENSIONS = (1, 2, 3, 4)
 _MODEL_NAMES = ", ".join(MODELS)
-_QUOTE_MAX = 60                # characters of a quoted value in a message
-
-
-class ConfigError(ValueError):
-    """Invalid input file; the message is meant for the user as it stands."""
 
 
 def _spec(expected: str, check: Callable[[Any], bool] | None = None, doc: str = "") -> dict:
@@ -244,30 +239,6 @@ _RUN_FIELDS: dict[str, tuple[type, Any, dict]] = {
 }
 
 
-def _quote(value: Any) -> str:
-    """repr of a value for a message, cut to _QUOTE_MAX characters (an alias bomb stays one line)."""
-    text = repr(value) if isinstance(value, (str, int, float, bool, type(None))) else _short_repr(value)
-    return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX - 3] + "..."
-
-
-def _short_repr(value: Any) -> str:
-    """repr of a container without walking all of it (YAML aliases can make it exponential)."""
-    import reprlib
-
-    r = reprlib.Repr()
-    r.maxlevel, r.maxstring, r.maxother = 3, _QUOTE_MAX, _QUOTE_MAX
-    return r.repr(value)
-
-
-def _fail(path: str, key: str, value: Any, expected: str) -> ConfigError:
-    return ConfigError(f"{path}: {_quote(key) if not isinstance(key, str) else _cut(key)} = {_quote(value)}: "
-                       f"expected {expected}")
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX - 3] + "..."
-
-
 def _coerce(path: str, key: str, value: Any, typ: type, expected: str) -> Any:
     """Type-check one scalar; YAML 1.1 reads ``1e-3`` as a string, so floats also accept numeric strings."""
     if typ is int:
@@ -359,85 +330,6 @@ def _check_analyse(path: str, where: str, ens: "AnalyseEnsemble") -> None:
     _check_harmonic(path, where, ens)
 
 
-# PETSc options that write files or open viewers/debuggers (an input must not overwrite files).
-_UNSAFE_PETSC = re.compile(r"view|log|monitor|options_file|history|dump|trace|draw|debug|info|malloc|"
-                           r"python|saws|output|save|file|prefix_push", re.IGNORECASE)
-_SAFE_PETSC_VALUE = re.compile(r"[A-Za-z0-9_.+-]*")
-
-
-def unsafe_petsc_option(name: str, value: str) -> str:
-    """Why PETSc option ``name`` (without '-') with ``value`` is refused, or '' if it may pass.
-
-    Refused: options that view, log, monitor, dump, trace or read other option files (they take
-    file names), and values with anything but letters, digits and ``_ . + -`` (paths, viewer
-    specs such as ``ascii:out.txt``)."""
-    if _UNSAFE_PETSC.search(name):
-        return "a solver option: options that view, log, monitor, dump or name files are not accepted"
-    if not _SAFE_PETSC_VALUE.fullmatch(value):
-        return "a value of letters, digits and _ . + - (no paths or viewer specifications)"
-    return ""
-
-
-def check_petsc_argv(argv: list[str]) -> str:
-    """'' if the PETSc command-line options ``argv`` (after ``--``) may pass, else a one-line reason."""
-    name = None
-    for token in argv:
-        if token.startswith("-") and not re.fullmatch(r"-[0-9.].*", token):
-            name = token.lstrip("-")
-            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-                return f"PETSc option {_quote(token)}: expected -name [value]"
-            problem = unsafe_petsc_option(name, "")
-        elif name is None:
-            return f"PETSc argument {_quote(token)}: expected an option -name before it"
-        else:
-            problem = unsafe_petsc_option(name, token)
-        if problem:
-            return f"PETSc option -{_cut(name)} {_quote(token) if token != '-' + name else ''}".rstrip() + \
-                f": expected {problem}"
-    return ""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
-
-
-def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    loader.flatten_mapping(node)
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            duplicate = key in seen
-        except TypeError:  # unhashable key: SafeLoader's own error follows
-            break
-        if duplicate:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {_quote(key)}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
-
-
-def _where(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-
-
-def read_input(path: str) -> str:
-    """The text of an input file; ConfigError (one line, naming the file) if it cannot be read
-    or is not UTF-8."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
-
-
 def task_count(ens) -> int:
     """How many tasks an ensemble expands into (hpcglass.tasks.expand makes exactly these)."""
     from .kinds import kind_of
@@ -451,11 +343,7 @@ def parse_config(text: str, path: str = "<input>", output: str | None = None) ->
     ``path`` is used in messages and for the default output name; ``output`` (from the command
     line) overrides ``run.output``.  Raises ConfigError with a user-facing message.
     """
-    try:
-        doc = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {_cut(str(exc).splitlines()[0]) if str(exc) else exc}"
-                          f"{_where(exc)}") from None
+    doc = load_yaml(text, path)
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{path}: expected a mapping with keys 'run' and 'ensembles' at the top level")
     _check_keys(path, "", doc, ("run", "ensembles"))

@@ -13,13 +13,13 @@ against the cutoff, finite positions).
     write_extxyz / read_extxyz     3D (and 2D, z = 0, pbc "T T F", key dimension=2); ASE reads them
     write_lammps_data / read_lammps_data   atom_style atomic (type = species + 1) or sphere (POLY:
                                    the diameter column holds lambda_i); d = 2 written as z = 0 in
-                                   [-0.5, 0.5) and a title containing "d=2"
+                                   [-0.5, 0.5) and a title containing "d=2" (in hpcglass.lammps_io,
+                                   with the LAMMPS pair tables)
     write_h5md / read_h5md         /particles/all/{position,species,diameter,box} with one frame
 """
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass
 
@@ -187,113 +187,6 @@ def read_extxyz(path: str, model: str = "") -> Configuration:
     )
 
 
-# ----------------------------------------------------------------------------- LAMMPS data
-def write_lammps_data(path: str, conf: Configuration, model: str, v: np.ndarray | None = None,
-                      title: str = "") -> None:
-    """LAMMPS data file, box [0, L)^d: atom_style atomic (id type x y z, type = species + 1), or
-    for POLY atom_style sphere (id type diameter density x y z, diameter = lambda_i, density 1).
-    2D: z = 0 in [-0.5, 0.5) and "d=2" in the title (run LAMMPS with `dimension 2`).
-    ``v`` (N, d): a Velocities section (the MD benchmark)."""
-    d, N = conf.d, conf.N
-    if d not in (2, 3):
-        raise ConfigurationError(f"{path}: LAMMPS data holds 2D or 3D configurations, not d = {d}; use h5md")
-    ntypes = len(SPECIES_NAMES[model])
-    x3 = np.zeros((N, 3))
-    x3[:, :d] = conf.x
-    ids = np.arange(1, N + 1)
-    head = title or f"{model.upper()} N={N} from hpcglass"
-    head += f" model={model} d={d}"
-    if conf.energy is not None:
-        head += f" energy={_f(conf.energy)}"
-    sphere = _sized(model)
-    with open(path, "w") as fh:
-        fh.write(f"{head}\n\n{N} atoms\n{ntypes} atom types\n\n")
-        for ax in "xy" if d == 2 else "xyz":
-            fh.write(f"0 {_f(conf.L)} {ax}lo {ax}hi\n")
-        if d == 2:
-            fh.write("-0.5 0.5 zlo zhi\n")
-        if not sphere:
-            fh.write("\nMasses\n\n" + "".join(f"{t} 1.0\n" for t in range(1, ntypes + 1)))
-        fh.write(f"\nAtoms # {'sphere' if sphere else 'atomic'}\n\n")
-        for k in range(N):
-            extra = f"{_f(conf.diameter[k])} 1.0 " if sphere else ""
-            fh.write(f"{ids[k]} {conf.species[k] + 1} {extra}{' '.join(_f(c) for c in x3[k])}\n")
-        if v is not None:
-            v3 = np.zeros((N, 3))
-            v3[:, :d] = v
-            fh.write("\nVelocities\n\n")
-            for k in range(N):
-                fh.write(f"{ids[k]} {' '.join(_f(c) for c in v3[k])}\n")
-
-
-_SECTIONS = ("Atoms", "Velocities", "Masses", "Pair Coeffs", "PairIJ Coeffs", "Bonds", "Angles")
-
-
-def read_lammps_data(path: str, model: str = "", d: int = 0) -> Configuration:
-    """A LAMMPS data file with atom_style atomic or sphere (as LAMMPS's write_data writes them; image
-    flags ignored, positions wrapped into the box).  d: 2 if the title says d=2 or ``d`` = 2, else 3."""
-    with open(path) as fh:
-        lines = fh.read().splitlines()
-    if not lines:
-        raise ConfigurationError(f"{path}: empty file")
-    title = lines[0]
-    m = re.search(r"\bd=(\d)", title)
-    d = d or (int(m.group(1)) if m else 3)
-    mm = re.search(r"\bmodel=(\w+)", title)
-    model = model or (mm.group(1) if mm else "")
-    me = re.search(r"\benergy=(\S+)", title)
-    N = None
-    lo, hi = {}, {}
-    k = 1
-    while k < len(lines):
-        ln = lines[k].split("#")[0].strip()
-        if ln.split() and ln.split()[0] in _SECTIONS or (ln and ln.split()[0] in ("Pair", "PairIJ")):
-            break
-        t = ln.split()
-        if len(t) == 2 and t[1] == "atoms":
-            N = int(t[0])
-        elif len(t) == 4 and t[2].endswith("lo") and t[3].endswith("hi"):
-            lo[t[2][0]], hi[t[2][0]] = float(t[0]), float(t[1])
-        elif len(t) == 6 and t[3:] == ["xy", "xz", "yz"] and any(float(v) != 0 for v in t[:3]):
-            raise ConfigurationError(f"{path}: triclinic box (tilts {t[:3]}); hpcglass needs a cubic box")
-        k += 1
-    if N is None:
-        raise ConfigurationError(f"{path}: no 'N atoms' line in the header")
-    axes = "xyz"[:d]
-    if any(a not in lo for a in axes):
-        raise ConfigurationError(f"{path}: box bounds for {axes} missing in the header")
-    L = _cubic(path, [hi[a] - lo[a] for a in axes])
-    origin = np.array([lo[a] for a in axes])
-    rows, style = [], "atomic"
-    while k < len(lines):
-        head = lines[k].split("#")
-        if head[0].strip() == "Atoms":
-            if len(head) > 1 and head[1].strip():
-                style = head[1].strip()
-            k += 2
-            while k < len(lines) and lines[k].strip():
-                rows.append(lines[k].split("#")[0].split())
-                k += 1
-            break
-        k += 1
-    if style not in ("atomic", "sphere"):
-        raise ConfigurationError(f"{path}: atom_style {style!r}: expected atomic or sphere")
-    if len(rows) != N:
-        raise ConfigurationError(f"{path}: header says {N} atoms, the Atoms section has {len(rows)}")
-    try:
-        rows.sort(key=lambda r: int(r[0]))
-        types = [r[1] for r in rows]
-        c0 = 4 if style == "sphere" else 2
-        x = np.array([[float(v) for v in r[c0:c0 + 3]] for r in rows])[:, :d]
-        diam = np.array([float(r[2]) for r in rows]) if style == "sphere" else None
-    except (ValueError, IndexError) as exc:
-        raise ConfigurationError(f"{path}: Atoms section: {exc}") from None
-    if np.any(origin != 0):
-        x = x - origin
-    return Configuration(x=x, L=L, species=_species_index(path, types, model), diameter=diam,
-                         energy=float(me.group(1)) if me else None, model=model)
-
-
 # ----------------------------------------------------------------------------- H5MD (one configuration)
 def write_h5md(path: str, conf: Configuration, model: str) -> None:
     """H5MD 1.1 file with one particles group 'all' holding one frame (step 0): position, species,
@@ -396,6 +289,8 @@ def guess_format(path: str) -> str:
 def read_configuration(path: str, model: str, fmt: str = "", d: int = 0) -> Configuration:
     """Read one configuration file (format from ``fmt`` or the file name); every failure is a
     ConfigurationError naming the file."""
+    from .lammps_io import read_lammps_data  # lammps_io imports this module
+
     fmt = fmt or guess_format(path)
     try:
         if fmt == "extxyz":
@@ -410,6 +305,8 @@ def read_configuration(path: str, model: str, fmt: str = "", d: int = 0) -> Conf
 
 
 def write_configuration(path: str, conf: Configuration, model: str, fmt: str) -> None:
+    from .lammps_io import write_lammps_data  # lammps_io imports this module
+
     if fmt == "extxyz":
         write_extxyz(path, conf, model)
     elif fmt == "lammps-data":
@@ -481,58 +378,3 @@ def from_run_file(path: str, ensemble: str, sample: int) -> tuple[Configuration,
             diameter=g["diameter"][sample] if _sized(model) else None,
             energy=float(g["energy"][sample]) * x.shape[0] if "energy" in g else None, model=model)
     return conf, model
-
-
-# ----------------------------------------------------------------------------- LAMMPS potentials
-# Type pairs of the binary models (IPL, KABLJ) as LAMMPS numbers them (type = species + 1).
-LAMMPS_TYPE_PAIRS = (("AA", 0, 0), ("AB", 0, 1), ("BB", 1, 1))
-
-
-def write_lammps_table(path: str, model, n: int, r_inner: float = 0.3, fp: bool = False) -> None:
-    """The model's pair potential (binary models) as a LAMMPS `pair_style table` file: one section
-    per type pair (AA, AB, BB) with phi and -phi' from hpcglass's own pair_phi on n points evenly
-    spaced in r^2 (the RSQ grid LAMMPS interpolates on, so the file points are its nodes) from
-    r_inner lambda_ij to the cutoff x_c lambda_ij, where phi and phi' vanish.
-
-    fp: also write LAMMPS's ``FPRIME`` keyword, the exact derivative of the force -phi'' at both ends;
-    without it LAMMPS estimates the spline's end slopes by finite differences, which makes the
-    force error near r_inner decay only as 1/n^2 (measured in hpcglass.sampling.lammps_engine)."""
-    from .kernels.pair import pair_phi
-    from .potentials import padded
-
-    c = padded(model.coeffs)
-    if model.poly:
-        raise ValueError("a LAMMPS table needs a binary model (ipl, kablj), not poly")
-    with open(path, "w") as fh:
-        for name, a, b in LAMMPS_TYPE_PAIRS:
-            lam, eps = float(model.lam[a, b]), float(model.eps[a, b])
-            lo, rc = r_inner * lam, model.xc * lam
-            r = np.sqrt(np.linspace(lo * lo, rc * rc, n))
-            e, f = np.empty(n), np.empty(n)
-            for k in range(n):
-                e[k], d1, _ = pair_phi(r[k], lam, eps, model.base, model.xc, *c)
-                f[k] = -d1
-            ends = ""
-            if fp:
-                fplo, fphi = (-pair_phi(rr, lam, eps, model.base, model.xc, *c)[2] for rr in (lo, rc))
-                ends = f" FPRIME {fplo!r} {fphi!r}"
-            fh.write(f"\n{name}\nN {n} RSQ {lo!r} {rc!r}{ends}\n\n")
-            np.savetxt(fh, np.column_stack([np.arange(1, n + 1), r, e, f]), fmt=["%d", "%.17g", "%.17g", "%.17g"])
-
-
-def lammps_pair_lines(model, style: str, n: int = 20000, table_style: str = "spline",
-                      table_file: str = "table.txt") -> str:
-    """LAMMPS pair_style/pair_coeff lines for a binary model: ``table`` (the tabulated potential
-    of :func:`write_lammps_table`, the same physics) or ``lj/cut`` (KABLJ coefficients with a
-    plain energy shift: equal to make_model('kablj', smoothed=False), not to the smoothed default)."""
-    if style == "table":
-        lines = [f"pair_style table {table_style} {n}"]
-        for name, a, b in LAMMPS_TYPE_PAIRS:
-            lines.append(f"pair_coeff {a + 1} {b + 1} {table_file} {name} {model.xc * model.lam[a, b]!r}")
-    else:
-        lines = [f"pair_style lj/cut {model.xc}"]
-        for name, a, b in LAMMPS_TYPE_PAIRS:
-            lines.append(f"pair_coeff {a + 1} {b + 1} {model.eps[a, b]!r} {model.lam[a, b]!r} "
-                         f"{model.xc * model.lam[a, b]!r}")
-        lines.append("pair_modify shift yes")
-    return "\n".join(lines)

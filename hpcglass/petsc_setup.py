@@ -1,9 +1,12 @@
-"""Making Debian's petsc4py/slepc4py importable and initialising them with the run's options.
+"""PETSc and SLEPc set-up, the one home for it: making Debian's petsc4py/slepc4py importable,
+initialising them once per process with the run's options, and the lazy accessors the harmonic
+stage uses (:func:`petsc`, :func:`slepc`, :func:`default_comm`).
 
 Debian installs petsc4py and slepc4py under PETSC_DIR/SLEPC_DIR and finds them through a .pth
 file that only works when the heavy -dev packages (or the variables) are present.  `make setup`
 writes a .pth into the venv; this module adds the same folders when they exist and nothing
 else made the modules importable, so `hpcglass` also works from Debian's plain python3.
+Nothing here is imported before it is needed: importing this module loads neither library.
 """
 
 from __future__ import annotations
@@ -59,3 +62,38 @@ def petsc_versions() -> dict[str, str]:
         "slepc": ".".join(map(str, SLEPc.Sys.getVersion())),
         "petsc_dir": petsc4py.get_config().get("PETSC_DIR", "?"),
     }
+
+
+# ----------------------------------------------------------------------------- lazy access
+def petsc():
+    """Return the ``PETSc`` module (initialising PETSc/SLEPc on first use)."""
+    init()
+    from petsc4py import PETSc
+
+    return PETSc
+
+
+def slepc():
+    """Return the ``SLEPc`` module (initialising PETSc/SLEPc on first use)."""
+    init()
+    from slepc4py import SLEPc
+
+    return SLEPc
+
+
+def default_comm(comm=None):
+    """``comm`` or PETSc.COMM_SELF."""
+    return petsc().COMM_SELF if comm is None else comm
+
+
+def set_default_options(prefix: str, defaults: dict) -> None:
+    """Put ``-{prefix}{key} value`` into the PETSc options database unless already set.
+
+    Options given on the command line or from the input file therefore always win over these
+    defaults; ``setFromOptions`` later reads the merged set.
+    """
+    opts = petsc().Options()
+    for key, value in defaults.items():
+        name = prefix + key
+        if not opts.hasName(name):
+            opts.setValue(name, value)

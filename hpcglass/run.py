@@ -6,7 +6,8 @@ Phases, each collective over ``comm`` (every rank calls ``run`` with the same ar
    the same verdict, so a bad input raises ``BadInput`` on every rank before any compute;
 2. store: rank 0 prepares (or reopens, for ``resume``) the parts folder and holds its lock;
 3. compute: PETSc is initialised on every rank, numba's cache is warmed, the pending tasks are
-   spread over the ranks (hpcglass.driver) and every outcome is written to the rank's shard;
+   spread over the ranks (hpcglass.driver) and every outcome is written to the rank's shard
+   (hpcglass.shards);
 4. gather: the records are collected into the run file (hpcglass.store) with the provenance;
 5. summary: counts and failure reasons (``RunSummary``); the parts folder is removed when
    every task is done, kept otherwise (``retry_failed`` then redoes only the failed tasks).
@@ -74,7 +75,8 @@ def load_config(comm, config_or_path, out: str | None = None, ensemble: str | No
     ``ensemble`` (name or 0-based index) restricts the run to one ensemble; ``ranks_per_task``
     overrides every ensemble's team size.  The team sizes of the ensembles run must divide the
     number of ranks of ``comm``."""
-    from .config import ConfigError, RunConfig, check_petsc_argv, parse_config, read_input
+    from .config import RunConfig, parse_config
+    from .inputfile import ConfigError, check_petsc_argv, read_input
 
     rank = comm.Get_rank()
     err = None
@@ -114,7 +116,7 @@ def load_config(comm, config_or_path, out: str | None = None, ensemble: str | No
 def override_ranks_per_task(config, ranks_per_task):
     """The config with every ensemble's ``ranks_per_task`` set to the command line's value (a
     deployment choice like the rank count: the input text, its hash and the seeds stay)."""
-    from .config import ConfigError
+    from .inputfile import ConfigError
 
     if isinstance(ranks_per_task, bool) or not isinstance(ranks_per_task, int) or ranks_per_task < 1:
         raise ConfigError(f"command line: --ranks-per-task {ranks_per_task!r}: expected an integer >= 1")
@@ -144,7 +146,7 @@ def team_sizes(config) -> dict[str, int]:
 def select_ensemble(config, which: str, out: str | None):
     """The config restricted (via ``only``) to one ensemble named or numbered by ``which``;
     its default output is ``<output stem>.<ensemble name>.h5``."""
-    from .config import ConfigError
+    from .inputfile import ConfigError
 
     names = [e.name for e in config.ensembles]
     if which in names:
@@ -168,6 +170,7 @@ def run(config_or_path, out: str | None = None, resume: bool = False, overwrite:
     Raises BadInput (on every rank) for a bad input, PETSc option or output location, and
     ValueError for ``retry_failed`` without ``resume``."""
     from . import store
+    from .shards import StoreError
     from .tasks import expand
 
     if retry_failed and not resume:
@@ -182,7 +185,7 @@ def run(config_or_path, out: str | None = None, resume: bool = False, overwrite:
         try:
             prep = store.prepare(config.output, config.text, config.text_sha256, len(tasks), resume, overwrite)
             lock, prep.lock = prep.lock, None  # the lock stays on rank 0 for the whole run
-        except (store.StoreError, OSError) as exc:
+        except (StoreError, OSError) as exc:
             prep = str(exc)
     prep = comm.bcast(prep, root=0)
     if isinstance(prep, str):
@@ -200,10 +203,10 @@ def _now() -> str:
 
 def _run_prepared(comm, config, tasks, prep, started: str, retry_failed: bool, petsc_args: list) -> RunSummary:
     """Phases 3-5 after ``store.prepare``; collective."""
-    from . import store
+    from . import shards, store
     from .petsc_setup import init
 
-    redo = store.STATUS_FAILED if retry_failed else None
+    redo = shards.STATUS_FAILED if retry_failed else None
     finished = {i for i, status in prep.earlier.items() if status != redo}
     pending = [t for t in tasks if t.index not in finished]
     # PetscInitialize is collective: every rank does it here, never one rank alone later.
@@ -218,7 +221,7 @@ def _run_prepared(comm, config, tasks, prep, started: str, retry_failed: bool, p
               f" output {config.output}", flush=True)
     parts = store.parts_dir_for(config.output)
     compute(comm, config, tasks, pending, len(finished), prep.attempt)
-    records = store.scan_parts(parts, config.text_sha256) if comm.Get_rank() == 0 else None
+    records = shards.scan_parts(parts, config.text_sha256) if comm.Get_rank() == 0 else None
     records = comm.bcast(records, root=0)
     missing = [t.index for t in tasks if t.index not in records]
     if missing:
@@ -235,12 +238,12 @@ def compute(comm, config, tasks, pending, already: int, attempt: int) -> None:
 
     Tasks run in phases, one per team size, in ascending order: in each phase all ranks split
     into teams of that size and take the phase's tasks (ensembles in input order).  Collective."""
-    from . import store
+    from . import shards, store
     from .driver import Progress, run_tasks
     from .kinds import run_task
 
     rank = comm.Get_rank()
-    writer = store.ShardWriter(store.parts_dir_for(config.output), attempt, rank, config.text_sha256)
+    writer = shards.ShardWriter(store.parts_dir_for(config.output), attempt, rank, config.text_sha256)
     progress = Progress(total=len(tasks), already=already, interval=config.progress_seconds) if rank == 0 else None
     try:
         if pending:
@@ -294,11 +297,12 @@ def summarise(comm, config, tasks, records) -> RunSummary:
     """Phase 5: rank 0 prints the counts and reasons and removes the parts folder when every
     task is done; every rank gets the same RunSummary."""
     from . import store
+    from .shards import STATUS_DONE
 
     summary = None
     if comm.Get_rank() == 0:
         parts = store.parts_dir_for(config.output)
-        failed = [r for r in records.values() if r.status != store.STATUS_DONE]
+        failed = [r for r in records.values() if r.status != STATUS_DONE]
         reasons: dict[str, int] = {}
         for r in failed:
             reasons[r.reason] = reasons.get(r.reason, 0) + 1

@@ -1,4 +1,4 @@
-"""Per-rank shard files, restart bookkeeping, and the collective parallel-HDF5 gather.
+"""The parts folder of a run (restart bookkeeping) and the collective parallel-HDF5 gather.
 
 While a run is going, results live next to the run file in ``<output>.parts/``:
 
@@ -7,16 +7,9 @@ While a run is going, results live next to the run file in ``<output>.parts/``:
 * ``lock``          held (fcntl) by rank 0 of the live run, naming its host and pid;
 * ``attempt-AAA.rank-RRRRR.rec`` one append-only shard per rank and attempt.
 
-A shard is a sequence of records, each flushed and fsync'ed as soon as its task ends, so a
-killed job loses at most the tasks that were running.  A record is::
-
-    b"HGR1" | uint32 meta_len | uint64 payload_len | uint32 crc(meta) | uint32 crc(payload) | meta | payload
-
-with ``meta`` a JSON header (task index, status, wall time, reason, sha256 of the input text,
-field dtypes and shapes) and ``payload`` the raw C-ordered bytes of the fields in header order.
-A truncated tail (the record being written when the job died) is detected by its lengths/CRC and
-ignored; a scan also drops records whose payload fails its CRC or whose input hash is not the
-run's (a shard copied from another run), so their tasks are redone.
+The shards and the task records in them (layout, CRCs, what a scan keeps) are
+:mod:`hpcglass.shards`'s; this module sets up or reopens the folder (:func:`prepare`) and, from
+the records a scan found, writes the run file.
 
 At the end all ranks open one HDF5 file with ``driver='mpio'``, create every dataset
 collectively in a fixed order, and each rank writes the rows of the tasks it is assigned with
@@ -30,172 +23,17 @@ import json
 import os
 import platform
 import shutil
-import struct
-import zlib
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 
-_MAGIC = b"HGR1"
-_HEADER = struct.Struct("<4sIQII")
+from .shards import STATUS_DONE, StoreError, TaskRecord, scan
+
 SCHEMA_VERSION = 1
-STATUS_DONE = "done"
-STATUS_FAILED = "failed"
-
-
-class StoreError(RuntimeError):
-    """The output location is not usable as asked (exists, belongs to another input, ...)."""
-
-
-@dataclass
-class TaskRecord:
-    """What a finished (or failed) task leaves behind; ``fields`` is None until loaded."""
-
-    index: int
-    status: str
-    wall_time: float
-    reason: str
-    rank: int
-    attempt: int
-    specs: dict  # field name -> (dtype str, shape list)
-    path: str = ""
-    payload_offset: int = 0
-    payload_len: int = 0
-    payload_crc: int = 0
-    input_sha256: str = ""
-    fields: dict | None = field(default=None, repr=False)
-
-    def payload_ok(self) -> bool:
-        """Whether the payload on disk is complete and passes its CRC (reads it once)."""
-        with open(self.path, "rb") as fh:
-            fh.seek(self.payload_offset)
-            payload = fh.read(self.payload_len)
-        return len(payload) == self.payload_len and zlib.crc32(payload) == self.payload_crc
-
-    def load(self) -> dict:
-        """Read and check this record's arrays from its shard file."""
-        if self.fields is not None:
-            return self.fields
-        with open(self.path, "rb") as fh:
-            fh.seek(self.payload_offset)
-            payload = fh.read(self.payload_len)
-        if len(payload) != self.payload_len or zlib.crc32(payload) != self.payload_crc:
-            raise StoreError(f"{self.path}: task {self.index}: payload damaged")
-        out, pos = {}, 0
-        for name, (dtype, shape) in self.specs.items():
-            dt = np.dtype(dtype)
-            n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
-            out[name] = np.frombuffer(payload, dtype=dt, count=n // dt.itemsize, offset=pos).reshape(shape)
-            pos += n
-        return out
-
-
-def encode_record(index: int, status: str, wall_time: float, reason: str, rank: int, attempt: int,
-                  fields: dict, input_sha256: str = "") -> bytes:
-    """Serialize one task result (see the module docstring for the layout)."""
-    arrays = {k: np.asarray(v) for k, v in fields.items()}
-    meta = {
-        "index": index, "status": status, "wall_time": wall_time, "reason": reason,
-        "rank": rank, "attempt": attempt, "input_sha256": input_sha256,
-        "fields": {k: [a.dtype.str, list(a.shape)] for k, a in arrays.items()},
-    }
-    mbytes = json.dumps(meta).encode()
-    payload = b"".join(a.tobytes() for a in arrays.values())
-    head = _HEADER.pack(_MAGIC, len(mbytes), len(payload), zlib.crc32(mbytes), zlib.crc32(payload))
-    return head + mbytes + payload
-
-
-def read_shard(path: str) -> Iterator[TaskRecord]:
-    """Records of one shard, stopping quietly at a truncated or damaged tail."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as fh:
-        pos = 0
-        while pos + _HEADER.size <= size:
-            fh.seek(pos)
-            magic, mlen, plen, mcrc, pcrc = _HEADER.unpack(fh.read(_HEADER.size))
-            end = pos + _HEADER.size + mlen + plen
-            if magic != _MAGIC or end > size:
-                return
-            mbytes = fh.read(mlen)
-            if zlib.crc32(mbytes) != mcrc:
-                return
-            meta = json.loads(mbytes)
-            yield TaskRecord(
-                index=meta["index"], status=meta["status"], wall_time=meta["wall_time"],
-                reason=meta["reason"], rank=meta["rank"], attempt=meta["attempt"],
-                specs={k: (v[0], v[1]) for k, v in meta["fields"].items()},
-                path=path, payload_offset=pos + _HEADER.size + mlen, payload_len=plen, payload_crc=pcrc,
-                input_sha256=meta.get("input_sha256", ""),
-            )
-            pos = end
-
-
-class ShardWriter:
-    """Append-only shard of one rank in one attempt; every record is on disk when ``write`` returns."""
-
-    def __init__(self, parts_dir: str, attempt: int, rank: int, input_sha256: str = ""):
-        self.attempt, self.rank, self.input_sha256 = attempt, rank, input_sha256
-        self.path = os.path.join(parts_dir, f"attempt-{attempt:03d}.rank-{rank:05d}.rec")
-        self._fh = open(self.path, "ab")
-
-    def write(self, index: int, status: str, wall_time: float, reason: str, fields: dict) -> None:
-        self._fh.write(encode_record(index, status, wall_time, reason, self.rank, self.attempt, fields,
-                                     self.input_sha256))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        self._fh.close()
 
 
 def parts_dir_for(output: str) -> str:
     return output + ".parts"
-
-
-@dataclass
-class Scan:
-    """What the shards of a parts folder hold: usable records, and how many were dropped."""
-
-    records: dict[int, TaskRecord]
-    damaged: int = 0       # payload fails its CRC
-    foreign: int = 0       # written for another input (hash differs or is missing)
-
-    def note(self) -> str:
-        """'' or a clause for the progress line naming the dropped records."""
-        parts = [f"{n} {what}" for n, what in ((self.damaged, "with a damaged payload"),
-                                                (self.foreign, "of another input")) if n]
-        return f"; ignored records (tasks redone): {', '.join(parts)}" if parts else ""
-
-
-def scan(parts_dir: str, input_sha256: str | None = None) -> Scan:
-    """Finished tasks found in all shards of all attempts, one record per task: a done record
-    beats a failed one (a failed task redone by ``--retry-failed``); among done records the
-    first attempt's wins, among failed ones the last attempt's (its reason is the newest).
-
-    Records whose payload fails its CRC, or (when ``input_sha256`` is given) that carry another
-    input hash, are dropped and counted, so their tasks count as not finished."""
-    out = Scan({})
-    found = out.records
-    for name in sorted(os.listdir(parts_dir)):
-        if name.endswith(".rec"):
-            for rec in read_shard(os.path.join(parts_dir, name)):
-                if input_sha256 is not None and rec.input_sha256 != input_sha256:
-                    out.foreign += 1
-                    continue
-                if not rec.payload_ok():
-                    out.damaged += 1
-                    continue
-                old = found.get(rec.index)
-                if old is None or (old.status != STATUS_DONE and
-                                   (rec.status == STATUS_DONE or rec.attempt >= old.attempt)):
-                    found[rec.index] = rec
-    return out
-
-
-def scan_parts(parts_dir: str, input_sha256: str | None = None) -> dict[int, TaskRecord]:
-    """The usable records of ``scan``: task index -> record."""
-    return scan(parts_dir, input_sha256).records
 
 
 class RunLock:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from hpcglass.config import ConfigError, LatticeEnsemble, parse_config
+from hpcglass.config import LatticeEnsemble, parse_config
+from hpcglass.inputfile import ConfigError
 from hpcglass.tasks import expand
 
 GOOD = """
@@ -182,7 +183,8 @@ ensembles:
     ("files: [a.xyz], samples: 3", "samples", "unknown key"),
 ])
 def test_bad_analyse_values(entry, key, expected):
-    from hpcglass.config import ConfigError, parse_config
+    from hpcglass.config import parse_config
+    from hpcglass.inputfile import ConfigError
 
     entry = entry if "model:" in entry else entry + ", model: ipl"
     text = f"run: {{seed: 1}}\nensembles:\n  - {{name: a, kind: analyse, {entry}}}\n"

@@ -1,6 +1,6 @@
-"""Configurations in and out (hpcglass.configio, `hpcglass export`), the H5MD view of the run file
-(validated with the reference reader pyh5md plus the H5MD 1.1 rules it does not check), and the
-`analyse` task kind on configurations made by LAMMPS itself."""
+"""Configurations in and out (hpcglass.configio, hpcglass.lammps_io, `hpcglass export`), the H5MD
+view of the run file (validated with the reference reader pyh5md plus the H5MD 1.1 rules it does
+not check), and the `analyse` task kind on configurations made by LAMMPS itself."""
 
 import json
 import shutil
@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hpcglass import configio
+from hpcglass import configio, lammps_io
 from hpcglass.configio import Configuration, ConfigurationError
 from hpcglass.kernels.forces import energy_forces
 from hpcglass.models import make_model
@@ -66,7 +66,7 @@ def _bad_files(tmp_path, conf: Configuration, model: str) -> dict:
     short = Configuration(conf.x[:-2], conf.L, conf.species[:-2])
     configio.write_extxyz(str(tmp_path / "short.xyz"), short, model)
     out["count"] = (str(tmp_path / "short.xyz"), "wrong atom count")
-    configio.write_lammps_data(str(tmp_path / "species.data"), conf, model)
+    lammps_io.write_lammps_data(str(tmp_path / "species.data"), conf, model)
     text = (tmp_path / "species.data").read_text().replace("\n3 1 ", "\n3 3 ", 1)
     (tmp_path / "species.data").write_text(text)
     out["species"] = (str(tmp_path / "species.data"), "unknown species '3'")
@@ -243,10 +243,10 @@ def _lammps_glass(workdir, name: str, N: int, style: str, seed: int):
     rng = np.random.default_rng(seed)
     m = make_model(name, 3, N, smoothed=style == "table")
     x = fire(rng.random((N, 3)) * m.L, m.L, VerletList(m).force, ftol=1.0).x
-    configio.write_lammps_data(str(wd / "start.data"), Configuration(x, m.L, m.species), name)
+    lammps_io.write_lammps_data(str(wd / "start.data"), Configuration(x, m.L, m.species), name)
     if style == "table":
-        configio.write_lammps_table(str(wd / "table.txt"), m, 20000)
-    out = _lammps(wd, LMP_HEAD.format(pair=configio.lammps_pair_lines(m, style)) + LMP_MIN)
+        lammps_io.write_lammps_table(str(wd / "table.txt"), m, 20000)
+    out = _lammps(wd, LMP_HEAD.format(pair=lammps_io.lammps_pair_lines(m, style)) + LMP_MIN)
     pe = float(out.split("PE ")[-1].split()[0])
     return wd / "glass.data", pe, m
 

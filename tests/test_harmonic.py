@@ -212,7 +212,7 @@ def test_pinning_equals_nullspace_and_pseudoinverse():
 
 
 def test_solver_options_prefix_selects_factor_package():
-    from hpcglass.harmonic._petsc import petsc
+    from hpcglass.petsc_setup import petsc
 
     pos, species, L = glass(2)
     pt = R.pair_terms(pos, species, L)
@@ -371,7 +371,7 @@ import sys
 sys.path.insert(0, {tests!r}); sys.path.insert(0, {root!r})
 import numpy as np, ipl_reference as R
 from hpcglass.harmonic import HarmonicSystem, elastic_moduli, dipole_stiffness, select_pairs, lowest_modes
-from hpcglass.harmonic._petsc import petsc
+from hpcglass.petsc_setup import petsc
 PETSc = petsc()
 pos, s, L = R.read_edan_2d({fixture!r}); pt = R.pair_terms(pos, s, L)
 for method in ("direct", "iterative"):

@@ -87,7 +87,7 @@ import json, sys
 sys.path.insert(0, {tests!r})
 import numpy as np
 from hpcglass.harmonic import HarmonicSystem
-from hpcglass.harmonic._petsc import petsc
+from hpcglass.petsc_setup import petsc
 from hpcglass.workflows import harmonic_stage
 from test_harmonic_team import ENS, ipl3d_glass
 PETSc = petsc()

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from hpcglass import config as cfgmod
-from hpcglass import driver, kinds, store
+from hpcglass import driver, kinds, shards
 from hpcglass.config import parse_config
+from hpcglass.inputfile import ConfigError
 from hpcglass.tasks import expand
 
 TEXT = """
@@ -35,7 +36,7 @@ def test_every_kind_is_declared_once_and_expands_as_it_counts():
 
 
 def test_unknown_kind_names_the_registry():
-    with pytest.raises(cfgmod.ConfigError, match=r"ensembles\[0\].kind = 'glas': expected one of analyse, glass, lattice"):
+    with pytest.raises(ConfigError, match=r"ensembles\[0\].kind = 'glas': expected one of analyse, glass, lattice"):
         parse_config("run: {seed: 1}\nensembles:\n  - {name: x, kind: glas}\n", "<t>")
 
 
@@ -86,4 +87,4 @@ def test_layout_error_is_a_failure_recorded_when_the_task_returns(glass_result, 
     monkeypatch.setitem(kinds.KINDS, "glass", narrowed)
     seen = []
     ok = driver.execute(task, lambda t, team: kinds.run_task(t, 3, team), lambda *a: seen.append(a))
-    assert not ok and seen[0][1] == store.STATUS_FAILED and "'f' is not declared" in seen[0][3]
+    assert not ok and seen[0][1] == shards.STATUS_FAILED and "'f' is not declared" in seen[0][3]

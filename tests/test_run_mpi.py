@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hpcglass import store
+from hpcglass import shards
 from hpcglass.kinds import MEASUREMENT_FIELDS
 
 from mpi_helpers import ROOT, mpi_env, mpirun_cmd, run_hpcglass
@@ -149,7 +149,7 @@ def _kill_session(proc):
 def _kill_when(proc, parts, min_records, timeout=120):
     t0 = time.time()
     while time.time() - t0 < timeout:
-        if os.path.isdir(parts) and len(store.scan_parts(parts)) >= min_records:
+        if os.path.isdir(parts) and len(shards.scan_parts(parts)) >= min_records:
             _kill_session(proc)
             return
         if proc.poll() is not None:
@@ -168,7 +168,7 @@ def test_kill_and_resume_is_bit_identical(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     _kill_when(proc, str(out) + ".parts", min_records=6)
     assert not out.exists()
-    done_before = len(store.scan_parts(str(out) + ".parts"))
+    done_before = len(shards.scan_parts(str(out) + ".parts"))
     assert 6 <= done_before < 23
     fresh = run_hpcglass(2, "run", str(inp), "--out", str(out), timeout=60)
     assert fresh.returncode != 0 and "--resume" in fresh.stderr
@@ -321,7 +321,7 @@ def test_resume_redoes_damaged_and_foreign_records_and_respects_the_lock(tmp_pat
     r = run_hpcglass(2, "run", str(other), "--out", str(tmp_path / "o.h5"), timeout=240,
                      env=mpi_env(HPCGLASS_INJECT_FAILURE="6"))
     assert r.returncode == 3, r.stderr
-    rec = store.scan_parts(parts)[2]
+    rec = shards.scan_parts(parts)[2]
     data = bytearray(open(rec.path, "rb").read())
     data[rec.payload_offset + 100] ^= 0xFF
     open(rec.path, "wb").write(bytes(data))

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hpcglass import store
+from hpcglass import shards
 
 from mpi_helpers import ROOT, mpi_env, mpirun_cmd, run_hpcglass
 from test_run_mpi import _kill_when, results
@@ -101,7 +101,7 @@ def test_killed_team_run_resumes(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     _kill_when(proc, str(out) + ".parts", min_records=4, timeout=240)  # the 2 lattice tasks + 2 samples
     assert not out.exists()
-    done_before = len(store.scan_parts(str(out) + ".parts"))
+    done_before = len(shards.scan_parts(str(out) + ".parts"))
     assert 4 <= done_before < 8
     r = run_hpcglass(2, "run", str(inp), "--out", str(out), "--resume", timeout=400)
     assert r.returncode == 0 and f"{done_before} already finished" in r.stdout, r.stdout + r.stderr

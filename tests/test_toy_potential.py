@@ -10,9 +10,9 @@ import numba
 import numpy as np
 import pytest
 
-from hpcglass.configio import write_lammps_table
 from hpcglass.harmonic import hessian_csr
 from hpcglass.kernels.forces import VerletList, energy_forces, pair_terms
+from hpcglass.lammps_io import write_lammps_table
 from hpcglass.models.spec import ModelSpec, binary
 from hpcglass.potentials import Potential
 from hpcglass.sampling.swap_mc import swap_mc

@@ -24,8 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hpcglass.pairs import PairTerms
-
-from ._petsc import default_comm, petsc
+from hpcglass.petsc_setup import default_comm, petsc
 
 
 @numba.njit(cache=True)

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ._petsc import default_comm
+from hpcglass.petsc_setup import default_comm
 
 
 def peak_rss_mb() -> float:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hpcglass.pairs import PairTerms
+from hpcglass.petsc_setup import default_comm, petsc, slepc
 
-from ._petsc import default_comm, petsc, slepc
 from .hessian import block_range, find_rattlers, hessian_rows, restrict_pairs, rows_to_petsc
 
 

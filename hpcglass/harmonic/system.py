@@ -28,8 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from hpcglass.pairs import PairTerms
+from hpcglass.petsc_setup import default_comm, petsc
 
-from ._petsc import default_comm, petsc
 from .hessian import block_range, find_rattlers, hessian_csr, hessian_rows, restrict_pairs, rows_to_petsc
 
 

@@ -7,7 +7,7 @@ exact FIRE and harmonic analysis after.  Only the binary models (ipl, kablj) in 
 POLY needs swap Monte Carlo and per-particle sizes, LAMMPS has no 4D (see :func:`check_engine`).
 
 Potential: hpcglass's own pair_phi (one definition, hpcglass.kernels.pair) tabulated per type
-pair by hpcglass.configio.write_lammps_table (points even in r^2 from r_inner lambda_ij to
+pair by hpcglass.lammps_io.write_lammps_table (points even in r^2 from r_inner lambda_ij to
 x_c lambda_ij) and read as ``pair_style table spline n``.  The table error is measured, not
 assumed: :func:`table_error` evaluates LAMMPS's interpolated phi and -phi' with ``pair_write``
 (the same lookup the force loop uses) at points between the nodes and compares them with the
@@ -116,7 +116,7 @@ def _box_commands(model, dim_box: float) -> list[str]:
 
 def _table_file(model, n: int, r_inner: float, comm) -> tuple[str, str]:
     """(temporary directory, table path), written by rank 0 of ``comm`` and known to all ranks."""
-    from ..configio import write_lammps_table
+    from ..lammps_io import write_lammps_table
 
     rank = comm.Get_rank() if comm is not None else 0
     wd = path = None
@@ -130,7 +130,7 @@ def _table_file(model, n: int, r_inner: float, comm) -> tuple[str, str]:
 
 
 def _pair_lines(model, n: int, path: str) -> list[str]:
-    from ..configio import lammps_pair_lines
+    from ..lammps_io import lammps_pair_lines
 
     return lammps_pair_lines(model, "table", n, "spline", path).splitlines()
 
@@ -142,7 +142,7 @@ def table_error(model, n: int, r_inner: float = TABLE_R_INNER, probes: int = 200
     (a count prime to the table's, so they fall between the nodes) over
     (r_inner lambda_ij, x_c lambda_ij) of each type pair; the worst pair is returned.
     """
-    from ..configio import LAMMPS_TYPE_PAIRS
+    from ..lammps_io import LAMMPS_TYPE_PAIRS
     from ..kernels.pair import pair_phi
     from ..potentials import padded
 
