@@ -271,8 +271,13 @@ def lammps_energy_forces(x: np.ndarray, model, comm=None, table: TableSpec | Non
 
 # ----------------------------------------------------------------------------- the engine
 def _lammps_seed(seed: int) -> int:
-    """LAMMPS wants 0 < seed < 2^31 - 1 (``velocity create``)."""
-    return int(seed) % (2**31 - 2) + 1
+    """A LAMMPS seed in 0 < s < 2^31 - 1 (``velocity create``), hashed from ``seed``.
+
+    LAMMPS's Park-Miller generator gives nearby seeds strongly correlated streams: seeds 100..103
+    gave NVT runs whose mean temperatures scattered 7x less than independent runs'.  The hash
+    (numpy's SeedSequence) makes any two distinct seeds independent, whatever the caller passes.
+    """
+    return int(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0] % (2**31 - 2)) + 1
 
 
 def _run_block(lmp, n: int, N: int) -> tuple[float, float]:
