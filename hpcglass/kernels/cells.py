@@ -77,6 +77,20 @@ def stencil_table(nc, d, offsets):
 
 
 @numba.njit(cache=True, nogil=True)
+def forward_stencil(stencil):
+    """The cells of each stencil row that sort at or after the row's own cell: int64
+    (ncell, n_offsets) table whose row c holds n_ahead[c] such cells first, and n_ahead (ncell,)."""
+    ahead = np.empty_like(stencil)
+    n_ahead = np.zeros(stencil.shape[0], dtype=np.int64)
+    for ci in range(stencil.shape[0]):
+        for c in stencil[ci]:
+            if c >= ci:
+                ahead[ci, n_ahead[ci]] = c
+                n_ahead[ci] += 1
+    return ahead, n_ahead
+
+
+@numba.njit(cache=True, nogil=True)
 def _cell_pairs(x, L, rcut, nc, offsets, count_only, out_i, out_j):
     N, d = x.shape
     cell, order, start = sort_into_cells(x, L, nc)

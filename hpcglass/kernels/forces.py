@@ -8,7 +8,7 @@ import numpy as np
 from ..models import PairModel
 from ..potentials import padded
 from ..pairs import PairTerms
-from .cells import candidate_pairs, neighbour_offsets, sort_into_cells, stencil_table, verlet_skin
+from .cells import candidate_pairs, forward_stencil, neighbour_offsets, sort_into_cells, stencil_table, verlet_skin
 from .pair import pair_params, pair_phi, pair_phi_force_r2
 
 
@@ -158,10 +158,10 @@ def _row_forces(x, L, rows, start, nbr, species, sizes, lam_tab, eps_tab, poly, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _build_rows(x, L, species, cut2, nc, stencil, rows, start, nbr):
+def _build_rows(x, L, species, cut2, nc, ahead, n_ahead, rows, start, nbr):
     """Half Verlet list from cell lists: pairs closer than sqrt(cut2[species_i, species_j]), cells of
-    side >= max cutoff / reach, ``stencil`` = stencil_table(nc, d, offsets in {-reach..reach}^d),
-    nc >= 2 reach + 1 so the offsets name distinct cells.  Rows follow the cell-sorted order
+    side >= max cutoff / reach, (``ahead``, ``n_ahead``) = forward_stencil(stencil_table(nc, d,
+    offsets in {-reach..reach}^d)), nc >= 2 reach + 1 so the offsets name distinct cells.  Rows follow the cell-sorted order
     (spatial locality for the force loop); row a lists the particles at sorted positions b > a
     within rcut, so each pair appears once and cells that sort before a's own are skipped whole.
     Writes at most nbr.shape[0] entries and returns the total, so the caller can grow nbr and
@@ -177,19 +177,14 @@ def _build_rows(x, L, species, cut2, nc, stencil, rows, start, nbr):
         ss[a] = species[order[a]]
         for k in range(d):
             xs[a, k] = x[order[a], k]
-    near = np.empty(stencil.shape[1], dtype=np.int64)
     cap = nbr.shape[0]
     invL = 1.0 / L
     n = 0
     for ci in range(ncell):
         if cstart[ci] == cstart[ci + 1]:
             continue
-        # neighbour cells of ci that sort at or after it
-        nn = 0
-        for c in stencil[ci]:
-            if c >= ci:
-                near[nn] = c
-                nn += 1
+        near = ahead[ci]
+        nn = n_ahead[ci]
         for a in range(cstart[ci], cstart[ci + 1]):
             rows[a] = order[a]
             start[a] = n
@@ -237,7 +232,7 @@ class VerletList:
         self.x_ref = None
         self.rows = self.start = self.nbr = None
         self.builds = 0
-        self._stencil = (None, None)  # ((nc, reach), stencil_table) of the last build: the grid is fixed with the box
+        self._stencil = (None, None)  # ((nc, reach), forward_stencil) of the last build: the grid is fixed with the box
         if not 2 <= model.d <= 4:
             raise ValueError("VerletList supports d = 2..4")
         self._args = model_args(model)
@@ -262,15 +257,15 @@ class VerletList:
         nc = int(L / (rc / reach))
         if nc >= 2 * reach + 1:
             if self._stencil[0] != (nc, reach):
-                self._stencil = ((nc, reach), stencil_table(nc, d, neighbour_offsets(d, reach)))
-            stencil = self._stencil[1]
+                self._stencil = ((nc, reach), forward_stencil(stencil_table(nc, d, neighbour_offsets(d, reach))))
+            ahead, n_ahead = self._stencil[1]
             rows, start = np.empty(N, dtype=np.int64), np.empty(N + 1, dtype=np.int64)
             cap = 0 if self.nbr is None else int(1.2 * self.nbr.shape[0])
             nbr = np.empty(cap, dtype=np.int64)
-            n = _build_rows(xw, L, m.species, cut2, nc, stencil, rows, start, nbr)
+            n = _build_rows(xw, L, m.species, cut2, nc, ahead, n_ahead, rows, start, nbr)
             if n > cap:
                 nbr = np.empty(int(1.2 * n), dtype=np.int64)
-                _build_rows(xw, L, m.species, cut2, nc, stencil, rows, start, nbr)
+                _build_rows(xw, L, m.species, cut2, nc, ahead, n_ahead, rows, start, nbr)
             self.rows, self.start, self.nbr = rows, start, nbr[:n]
         else:
             pi, pj = candidate_pairs(xw, L, rc)
