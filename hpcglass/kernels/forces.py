@@ -161,11 +161,11 @@ def _row_forces(x, L, rows, start, nbr, species, sizes, lam_tab, eps_tab, poly, 
 def _build_rows(x, L, species, cut2, nc, ahead, n_ahead, rows, start, nbr):
     """Half Verlet list from cell lists: pairs closer than sqrt(cut2[species_i, species_j]), cells of
     side >= max cutoff / reach, (``ahead``, ``n_ahead``) = forward_stencil(stencil_table(nc, d,
-    offsets in {-reach..reach}^d)), nc >= 2 reach + 1 so the offsets name distinct cells.  Rows follow the cell-sorted order
-    (spatial locality for the force loop); row a lists the particles at sorted positions b > a
-    within rcut, so each pair appears once and cells that sort before a's own are skipped whole.
-    Writes at most nbr.shape[0] entries and returns the total, so the caller can grow nbr and
-    rebuild: no capacity guess can drop a pair.
+    offsets in {-reach..reach}^d)), nc >= 2 reach + 1 so the offsets name distinct cells.  Rows
+    follow the cell-sorted order (spatial locality for the force loop); row a lists the particles
+    at sorted positions b > a within rcut, so each pair appears once and cells that sort before
+    a's own are skipped whole.  Writes at most nbr.shape[0] entries and returns the total, so the
+    caller can grow nbr and rebuild: no capacity guess can drop a pair.
     """
     N, d = x.shape
     ncell = nc**d
@@ -232,7 +232,8 @@ class VerletList:
         self.x_ref = None
         self.rows = self.start = self.nbr = None
         self.builds = 0
-        self._stencil = (None, None)  # ((nc, reach), forward_stencil) of the last build: the grid is fixed with the box
+        # ((nc, reach), forward_stencil) of the last build, kept: the cell grid is fixed with the box
+        self._stencil = (None, None)
         if not 2 <= model.d <= 4:
             raise ValueError("VerletList supports d = 2..4")
         self._args = model_args(model)
