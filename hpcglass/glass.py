@@ -111,9 +111,11 @@ def equilibrate_and_quench_lammps(state: State, ens, rng_velocities, comm) -> St
                                        seed=int(rng_velocities.integers(1, 2**31 - 1)), comm=comm,
                                        n_blocks=EQ_BLOCKS)
     eq = equilibration_record(rec["eq_block_U"], rec["eq_block_steps"])
+    # the late half's non-empty blocks (an empty block's T is NaN)
     late = np.asarray(rec["eq_block_steps"])[EQ_BLOCKS // 2:]
-    eq["md_T_mean"] = np.float64(np.average(np.asarray(rec["eq_block_T"])[EQ_BLOCKS // 2:], weights=late)
-                                 if late.sum() else np.nan)
+    full = late > 0
+    eq["md_T_mean"] = np.float64(np.average(np.asarray(rec["eq_block_T"])[EQ_BLOCKS // 2:][full], weights=late[full])
+                                 if full.any() else np.nan)
     eq |= {"lammps_table_force_error": np.float64(rec["table_force_error"]),
            "lammps_table_energy_error": np.float64(rec["table_energy_error"])}
     return State(state.model, state.vl, x, None, eq)

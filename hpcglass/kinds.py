@@ -215,7 +215,7 @@ KINDS: dict[str, TaskKind] = {
                 "lammps_table_force_error": (), "lammps_table_energy_error": (), **HARMONIC_FIELDS},
         optional=HARMONIC_OPTIONAL | {"md_T_mean", "mc_acc_displacement", "mc_acc_swap", "mc_delta",
                                       "lammps_table_force_error", "lammps_table_energy_error"},
-        h5md=_H5MD, mini=_mini_glass, warm_key=lambda ens: (ens.model, ens.d, ens.protocol),
+        h5md=_H5MD, mini=_mini_glass, warm_key=lambda ens: (ens.model, ens.d, ens.protocol, ens.engine),
     ),
     "analyse": TaskKind(
         name="analyse", config=_config.AnalyseEnsemble, check=_config._check_analyse,

@@ -69,7 +69,8 @@ def _stable_identity(base) -> None:
     one would recompile every kernel in every process.
     """
     key = f"hpcglass-potential:{base.py_func.__module__}.{base.py_func.__qualname__}"
-    if getattr(base, "_DispatcherBase__uuid", None) is None:
+    # numba keeps the identity in _MemoMixin.__uuid; a second Potential over the same base finds it set
+    if getattr(base, "_MemoMixin__uuid", None) is None:
         base._set_uuid(key)
 
 

@@ -119,13 +119,18 @@ def _table_file(model, n: int, r_inner: float, comm) -> tuple[str, str]:
     from ..lammps_io import write_lammps_table
 
     rank = comm.Get_rank() if comm is not None else 0
-    wd = path = None
+    wd = path = error = None
     if rank == 0:
-        wd = tempfile.mkdtemp(prefix="hpcglass_lmp_")
-        path = os.path.join(wd, "table.txt")
-        write_lammps_table(path, model, n, r_inner, fp=True)
+        try:
+            wd = tempfile.mkdtemp(prefix="hpcglass_lmp_")
+            path = os.path.join(wd, "table.txt")
+            write_lammps_table(path, model, n, r_inner, fp=True)
+        except Exception as e:  # noqa: BLE001 - passed to every rank, so none waits in the bcast
+            error = f"{type(e).__name__}: {e}"
     if comm is not None and comm.Get_size() > 1:
-        wd, path = comm.bcast((wd, path), root=0)
+        wd, path, error = comm.bcast((wd, path, error), root=0)
+    if error is not None:
+        raise RuntimeError(f"LAMMPS table not written on team rank 0: {error}")
     return wd, path
 
 
