@@ -32,7 +32,6 @@ import traceback  # noqa: E402
 
 EXIT_FATAL = 1
 EXIT_BAD_INPUT = 2
-EXIT_TASKS_FAILED = 3
 
 
 def _parser() -> argparse.ArgumentParser:

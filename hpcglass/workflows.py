@@ -203,9 +203,3 @@ def harmonic_stage(pairs, N: int, volume: float, ens, rng, comm=None, memory: bo
         out = comm.tompi4py().bcast(out, root=0)
     return out
 
-
-def run_task(task: Task, root_seed: int, comm=None) -> dict:
-    """Execute one task (``hpcglass.kinds.run_task``: run, then check the result's layout)."""
-    from .kinds import run_task as _run
-
-    return _run(task, root_seed, comm)

@@ -120,7 +120,7 @@ rel = {{k: float(np.max(np.abs(np.asarray(two[k]) / np.asarray(one[k]) - 1))) fo
        if k != "response_field"}}
 zf = float(np.max(np.abs(two["response_field"] - one["response_field"])) / np.max(np.abs(one["response_field"])))
 rep = dict(rank=mpi.rank, rel=rel, zrel=zf, same_pairs=bool(np.array_equal(one["pair_i"], two["pair_i"])),
-           allsame=allsame, bitwise_kappa=bool(np.array_equal(one["kappa"], two["kappa"])),
+           allsame=allsame,
            mem=[float(two["mem_peak_rank_mb"]), float(two["factor_mem_mb"]), float(two["factor_mem_total_mb"])],
            mem1=[float(one["mem_peak_rank_mb"]), float(one["factor_mem_mb"]), float(one["factor_mem_total_mb"])],
            unstable=int(two["unstable"]), rattlers=int(two["n_rattlers"]), **rows)

@@ -80,7 +80,7 @@ def test_two_ranks_end_to_end_and_identical_to_one_rank(tmp_path):
     # Each task's values are reproducible from its seed alone, independent of the run.
     from hpcglass.config import parse_config
     from hpcglass.tasks import expand
-    from hpcglass.workflows import run_task
+    from hpcglass.kinds import run_task
 
     task = expand(parse_config(inp.read_text(), str(inp)))[2]
     assert np.array_equal(run_task(task, 11)["kappa"], kappa[off[2]:off[3]])

@@ -194,21 +194,6 @@ def hessian_diagonal(pairs: PairTerms, N: int) -> np.ndarray:
     return np.asarray(_sum_duplicates(rows.astype(np.int64), rows.astype(np.int64), vals, n, n).diagonal())
 
 
-def csr_to_petsc(A: sp.csr_matrix, comm=None, block_size: int = 1, mat_type: str = "aij"):
-    """PETSc Mat (AIJ, or BAIJ / SBAIJ with ``block_size``) from a scipy CSR held in full on every rank.
-
-    Each rank inserts only the rows PETSc gives it (contiguous, whole blocks), so the same call
-    works on COMM_SELF and on a group communicator.  Preallocation is exact (from the CSR).
-    The caller owns the returned Mat and must ``destroy()`` it.
-    """
-    comm = default_comm(comm)
-    A = sp.csr_matrix(A)
-    A.sort_indices()
-    bs = int(block_size)
-    start, stop = block_range(A.shape[0] // bs, comm.getSize(), comm.getRank())
-    return rows_to_petsc(A[start * bs:stop * bs], A.shape[0], comm=comm, block_size=bs, mat_type=mat_type)
-
-
 def rows_to_petsc(loc: sp.csr_matrix, n: int, comm=None, block_size: int = 1, mat_type: str = "aij"):
     """PETSc Mat (n, n) on ``comm`` from this rank's own rows ``loc`` (CSR (n_local, n)).
 

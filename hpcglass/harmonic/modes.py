@@ -1,4 +1,4 @@
-"""Lowest non-zero vibrational modes with SLEPc (docs/harmonic.md, "Modes").
+"""Lowest non-zero vibrational modes with SLEPc (docs/harmonic.md: "Zero modes", "PETSc objects and options").
 
 Krylov-Schur with shift-and-invert at ``sigma`` (default -1e-3: M - sigma I is SPD so the
 inner factorization is a Cholesky, MUMPS by default), the d translations deflated with

@@ -41,7 +41,7 @@ class MDResult:
 
 
 def default_dt(T: float) -> float:
-    """Time step of the Lerner-group IPL runs (docs/models.md): 0.005 below T = 1, else 0.0025."""
+    """Time step of the Lerner-group IPL runs (docs/inputs.md, `dt`): 0.005 below T = 1, else 0.0025."""
     return 0.0025 if T >= 1.0 else 0.005
 
 

@@ -66,7 +66,7 @@ def swap_mc(x0: np.ndarray, model: PairModel, T: float, sweeps: int, rng: np.ran
     generator.  delta is tuned during the first ``tune`` sweeps (default: a tenth, at most
     1000) towards the displacement acceptance ``target`` and then frozen.  delta is capped so one
     move stays below skin/2.  ``skin`` (lambda_min, the starting value), ``size_margin`` and
-    ``max_grown`` (see the module docstring; defaults from bench/swap_mc.py) only set when the
+    ``max_grown`` (docs/models.md, "Swap Monte Carlo"; defaults from bench/swap_mc.py) only set when the
     rows are rebuilt, not the chain.  With ``adapt_skin``, after tuning each build that a
     displacement forced steers the skin towards BUILD_SWEEPS sweeps per build, never
     below what the frozen delta needs nor past the box.  Returns :class:`SwapMCResult`.

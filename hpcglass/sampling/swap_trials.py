@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from ..kernels.pair import poly_lambda, reduced_energy_x2
-from .swap_rows import KEY_BUCKETS, PAD, r2_to, row_end, vector_to  # noqa: F401
+from .swap_rows import PAD, r2_to, row_end, vector_to
 
 # Random numbers per attempt: move kind, particle i, partner j (swap), acceptance, d displacement.
 FIXED_DRAWS = 4
@@ -36,7 +36,7 @@ def _resize_energy(base, i, s_new, skip, x, sizes, L, start, nbr, ends, k_lo, wi
 
     x (N, PAD + 1): positions and, in the last column, sizes with -1 for grown particles; sizes
     (N,): the sizes.  Rows (start, nbr, ends, k_lo, width: ``sorted_rows``),
-    grown[:n_grown]: the structures of the module docstring, half_xc = x_c / 2, drift: the bound
+    grown[:n_grown]: the structures of docs/models.md, "Swap Monte Carlo", half_xc = x_c / 2, drift: the bound
     on |d_i| + |d_k| for this trial.  The reachable row prefix, then the grown list.  Both loops
     write the pair term out: a shared njit helper for it vectorised worse.
     """
@@ -110,7 +110,7 @@ def attempts(base, x, d, sizes, xref, bound, L, T, delta, p_swap, moved, lead, d
     moved[1] for every other k; disp (float64 N,): |d_k| for each k; all updated here.  Returns
     (index of the first attempt not done, grown-list length): the index is len(draws) when all
     ran, else the rows must be rebuilt before that attempt (its trial position would break the
-    pair condition of the module docstring, or the grown list has no room for the two particles
+    pair condition of docs/models.md, "Swap Monte Carlo", or the grown list has no room for the two particles
     of a swap).
     """
     N = x.shape[0]
